@@ -1,0 +1,1 @@
+//! A deterministic QStash emulator with a controllable clock.
