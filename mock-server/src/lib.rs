@@ -1,1 +1,6 @@
 //! A deterministic QStash emulator with a controllable clock.
+
+pub mod delivery;
+pub mod engine;
+pub mod rules;
+pub mod signing;

@@ -1,0 +1,1 @@
+//! Pure rules: durations, retry-delay expressions and backoff.

@@ -1,0 +1,1 @@
+//! Request signing: the `Upstash-Signature` JWT.
