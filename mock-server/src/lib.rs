@@ -4,3 +4,5 @@ pub mod delivery;
 pub mod engine;
 pub mod rules;
 pub mod signing;
+pub mod clock;
+pub mod sinks;

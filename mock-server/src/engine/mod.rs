@@ -1,5 +1,31 @@
 //! The pure state machine at the heart of the mock.
+//!
+//! The engine owns the messages, the schedule of due work, the DLQ and the event log. It
+//! never reads a clock and never touches a socket: every call takes the current time as
+//! an argument, and delivery is split in two halves: [`Engine::start_due`] hands out the
+//! attempts that are due, and [`Engine::finish_attempt`] takes back what each produced.
+//! The async shell around it (see `crate::server`) does the I/O in between.
 
 mod attempt;
+mod config;
+mod dlq;
+mod error;
+mod events;
+mod ids;
+mod message;
+mod publish;
+pub(crate) mod serde_util;
+mod state;
+mod timeline;
 
 pub use attempt::{AttemptOutcome, CapturedResponse, OutgoingRequest};
+pub use config::{
+    EngineConfig, Plan, SigningKeys, DEV_CURRENT_SIGNING_KEY, DEV_NEXT_SIGNING_KEY, DEV_TOKEN,
+};
+pub use dlq::{DlqEntry, DlqFilter, DlqPage, RecordedResponse};
+pub use error::EngineError;
+pub use events::{DlqReason, Event, EventKind, NextRetry};
+pub use message::{CallbackSpec, Message, MessageKind, MessageState, OrderKey};
+pub use publish::{PublishRequest, PublishSettings, Published};
+pub use state::{Attempt, Engine};
+pub use timeline::{Timeline, TimelineEntry, TimelineStatus};
