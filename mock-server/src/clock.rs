@@ -94,6 +94,14 @@ impl Clock {
         anchor.wall = wall;
     }
 
+    /// Sets the reading and the mode outright, as a reset or an import does.
+    pub(crate) fn reset(&self, now_ms: u64, mode: ClockMode) {
+        let mut anchor = self.lock();
+        anchor.virtual_ms = now_ms;
+        anchor.wall = wall_now();
+        anchor.mode = mode;
+    }
+
     /// Checks that `target` is not in the past.
     ///
     /// # Errors

@@ -1,1 +1,215 @@
-fn main() {}
+//! The `qstash-mock` binary: a QStash emulator for CI in any language.
+
+#![allow(clippy::print_stdout)] // reason: printing the app environment is the binary's job
+
+use clap::{Parser, ValueEnum};
+use qstash_mock::rules::parse_human_duration;
+use qstash_mock::{ClockMode, MockServer, Plan};
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+use tracing_subscriber::EnvFilter;
+
+/// A deterministic Upstash QStash emulator with a controllable clock.
+#[derive(Debug, Parser)]
+#[command(name = "qstash-mock", version, about)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, env = "QSTASH_MOCK_HOST", default_value = "127.0.0.1")]
+    host: IpAddr,
+
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, env = "QSTASH_MOCK_PORT", default_value_t = 8080)]
+    port: u16,
+
+    /// Seed for every id; the same seed and calls give the same ids and event log.
+    #[arg(long, env = "QSTASH_MOCK_SEED", default_value_t = 0)]
+    seed: u64,
+
+    /// Plan whose limits and DLQ retention apply: free, payg, fixed-1m or fixed-10m.
+    #[arg(long, env = "QSTASH_MOCK_PLAN", default_value = "payg", value_parser = parse_plan)]
+    plan: Plan,
+
+    /// DLQ retention overriding the plan's, e.g. `2d` or `12h`.
+    #[arg(long, env = "QSTASH_MOCK_RETENTION", value_parser = parse_duration)]
+    retention: Option<Duration>,
+
+    /// How long a deduplication id blocks a new publish.
+    #[arg(long, env = "QSTASH_MOCK_DEDUP_WINDOW", default_value = "10m", value_parser = parse_duration)]
+    dedup_window: Duration,
+
+    /// Clock mode: `running` follows the wall clock (times --speed); `frozen` moves only
+    /// through the control plane.
+    #[arg(long, env = "QSTASH_MOCK_CLOCK", value_enum, default_value_t = Mode::Running)]
+    clock: Mode,
+
+    /// Virtual seconds per real second in running mode.
+    #[arg(long, env = "QSTASH_MOCK_SPEED", default_value_t = 1.0)]
+    speed: f64,
+
+    /// Clock start, unix ms or RFC 3339; the wall clock at start-up by default.
+    #[arg(long, env = "QSTASH_MOCK_START", value_parser = parse_start)]
+    start: Option<u64>,
+
+    /// Token clients must send; Upstash's development-server token by default.
+    #[arg(long, env = "QSTASH_MOCK_TOKEN", default_value = qstash_mock::DEV_TOKEN, hide_default_value = true)]
+    token: String,
+
+    /// Current signing key; Upstash's development-server key by default.
+    #[arg(long, env = "QSTASH_MOCK_CURRENT_SIGNING_KEY", default_value = qstash_mock::DEV_CURRENT_SIGNING_KEY, hide_default_value = true)]
+    current_signing_key: String,
+
+    /// Next signing key; Upstash's development-server key by default.
+    #[arg(long, env = "QSTASH_MOCK_NEXT_SIGNING_KEY", default_value = qstash_mock::DEV_NEXT_SIGNING_KEY, hide_default_value = true)]
+    next_signing_key: String,
+
+    /// Deliver to HOST at ADDR over plain HTTP, e.g. `api.example.com=127.0.0.1:3000`.
+    /// Repeatable; the environment variable takes a comma-separated list.
+    #[arg(long = "map-host", env = "QSTASH_MOCK_MAP_HOST", value_delimiter = ',', value_parser = parse_mapping)]
+    map_hosts: Vec<(String, String)>,
+
+    /// PEM file of CA certificates to trust for https deliveries. Repeatable.
+    #[arg(long = "ca-cert", env = "QSTASH_MOCK_CA_CERT", value_delimiter = ',')]
+    ca_certs: Vec<PathBuf>,
+
+    /// How many deliveries of one instant may run at once.
+    #[arg(long, env = "QSTASH_MOCK_CONCURRENCY", default_value_t = 64)]
+    concurrency: usize,
+
+    /// Log format; the level follows RUST_LOG (default `info`).
+    #[arg(long, env = "QSTASH_MOCK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Mode {
+    Running,
+    Frozen,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+fn parse_plan(value: &str) -> Result<Plan, String> {
+    value.parse()
+}
+
+fn parse_duration(value: &str) -> Result<Duration, String> {
+    parse_human_duration(value)
+        .map(Duration::from_millis)
+        .map_err(|e| e.to_string())
+}
+
+fn parse_start(value: &str) -> Result<u64, String> {
+    if let Ok(ms) = value.parse::<u64>() {
+        return Ok(ms);
+    }
+    OffsetDateTime::parse(value, &Rfc3339)
+        .ok()
+        .and_then(|t| u64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok())
+        .ok_or_else(|| format!("`{value}` is neither unix ms nor an RFC 3339 time"))
+}
+
+fn parse_mapping(value: &str) -> Result<(String, String), String> {
+    let mapping: qstash_mock::delivery::HostMapping = value.parse().map_err(|e| format!("{e}"))?;
+    Ok((mapping.host, mapping.addr))
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    init_logging(args.log_format);
+    if !(args.speed.is_finite() && args.speed > 0.0) {
+        anyhow::bail!("--speed must be a positive number, got {}", args.speed);
+    }
+
+    let mode = match args.clock {
+        Mode::Running => ClockMode::Running { speed: args.speed },
+        Mode::Frozen => ClockMode::Frozen,
+    };
+    let mut builder = MockServer::builder()
+        .listen(SocketAddr::new(args.host, args.port))
+        .seed(args.seed)
+        .plan(args.plan)
+        .dedup_window(args.dedup_window)
+        .clock_mode(mode)
+        .token(args.token)
+        .signing_keys(args.current_signing_key, args.next_signing_key)
+        .concurrency(args.concurrency);
+    if let Some(retention) = args.retention {
+        builder = builder.retention(retention);
+    }
+    if let Some(start) = args.start {
+        builder = builder.start_at_ms(start);
+    }
+    for (host, address) in args.map_hosts {
+        builder = builder.map_host(host, address);
+    }
+    for path in &args.ca_certs {
+        let pem = std::fs::read(path)
+            .map_err(|e| anyhow::anyhow!("could not read --ca-cert {}: {e}", path.display()))?;
+        builder = builder.trust_root_pem(pem);
+    }
+    let mock = builder.start().await?;
+
+    print_environment(&mock, mode, args.plan, args.seed);
+    wait_for_signal().await;
+    tracing::info!("shutting down");
+    mock.shutdown().await;
+    Ok(())
+}
+
+fn print_environment(mock: &MockServer, mode: ClockMode, plan: Plan, seed: u64) {
+    let keys = mock.signing_keys();
+    let url = mock.uri();
+    println!(
+        "qstash-mock is running on {url} (clock {}, plan {plan}, seed {seed})",
+        mode.name()
+    );
+    println!();
+    println!("Set these in your app's environment:");
+    println!("  QSTASH_URL={url}");
+    println!("  QSTASH_TOKEN={}", mock.token());
+    println!("  QSTASH_CURRENT_SIGNING_KEY={}", keys.current);
+    println!("  QSTASH_NEXT_SIGNING_KEY={}", keys.next);
+    println!();
+    println!("Control plane: {url}/__mock/clock  (see the README for every route)");
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(error) => {
+                    tracing::warn!(cause = %error, "cannot listen for SIGTERM");
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

@@ -27,5 +27,5 @@ pub use error::EngineError;
 pub use events::{DlqReason, Event, EventKind, NextRetry};
 pub use message::{CallbackSpec, Message, MessageKind, MessageState, OrderKey};
 pub use publish::{PublishRequest, PublishSettings, Published};
-pub use state::{Attempt, Engine};
-pub use timeline::{Timeline, TimelineEntry, TimelineStatus};
+pub use state::{header_map, Attempt, Engine};
+pub use timeline::{format_time, Timeline, TimelineEntry, TimelineStatus};

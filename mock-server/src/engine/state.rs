@@ -959,10 +959,8 @@ fn is_non_retryable(outcome: &AttemptOutcome) -> bool {
         })
 }
 
-/// Headers as QStash shows them: `{name: [values]}`.
-pub(crate) fn header_map(
-    headers: &[(String, String)],
-) -> serde_json::Map<String, serde_json::Value> {
+/// Headers as QStash shows them: `{name: [values]}`, values in order.
+pub fn header_map(headers: &[(String, String)]) -> serde_json::Map<String, serde_json::Value> {
     let mut map = serde_json::Map::new();
     for (name, value) in headers {
         let values = map

@@ -1,0 +1,328 @@
+//! The control plane under `/__mock/`: the clock, the event log, timelines, sinks, reset,
+//! and export and import of the whole state. JSON in and out, same token as the API.
+
+use super::error::ApiError;
+use super::query::value;
+use super::{json, ApiRequest, HttpResponse};
+use crate::clock::ClockMode;
+use crate::engine::{format_time, Engine};
+use crate::rules::parse_human_duration;
+use crate::server::shared::{Shared, DEFAULT_IDLE_STEP_LIMIT};
+use crate::sinks::{validate_sink_name, SinkScript, Sinks};
+use http::{Method, StatusCode};
+use serde::Deserialize;
+use serde_json::{json as value_json, Value};
+use std::sync::Arc;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AdvanceBody {
+    ms: Option<u64>,
+    by: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AdvanceToBody {
+    /// Unix ms, or an RFC 3339 string.
+    to: Value,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct IdleBody {
+    max_steps: Option<u32>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ModeBody {
+    mode: String,
+    speed: Option<f64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct StateBody {
+    clock: ClockState,
+    engine: Value,
+    #[serde(default)]
+    sinks: Option<Sinks>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ClockState {
+    now: u64,
+    #[serde(flatten)]
+    mode: ClockMode,
+}
+
+pub(super) async fn route(
+    shared: &Arc<Shared>,
+    request: &ApiRequest,
+    rest: &str,
+) -> Result<HttpResponse, ApiError> {
+    let method = &request.method;
+    let segments: Vec<&str> = rest.split('/').collect();
+    match (method, segments.as_slice()) {
+        (&Method::GET, ["clock"]) => Ok(ok(clock(shared))),
+        (&Method::POST, ["clock", "advance"]) => advance(shared, request).await,
+        (&Method::POST, ["clock", "advance-to"]) => advance_to(shared, request).await,
+        (&Method::POST, ["clock", "next"]) => Ok(ok(to_value(&shared.next().await))),
+        (&Method::POST, ["clock", "settle"]) => Ok(ok(to_value(&shared.settle().await))),
+        (&Method::POST, ["clock", "run-until-idle"]) => {
+            let body: IdleBody = request.json_body()?;
+            let steps = body.max_steps.unwrap_or(DEFAULT_IDLE_STEP_LIMIT);
+            Ok(ok(to_value(&shared.run_until_idle(steps).await)))
+        }
+        (&Method::PUT | &Method::POST, ["clock", "mode"]) => set_mode(shared, request),
+        (&Method::POST, ["reset"]) => {
+            shared.reset().await;
+            Ok(ok(clock(shared)))
+        }
+        (&Method::GET, ["config"]) => Ok(ok(config(shared))),
+        (&Method::GET, ["events"]) => Ok(ok(events(shared, request)?)),
+        (&Method::GET, ["messages", id, "timeline"]) => {
+            let timeline = shared.engine().timeline(id);
+            let timeline =
+                timeline.ok_or_else(|| ApiError::not_found(format!("message `{id}` not found")))?;
+            Ok(ok(to_value(&timeline)))
+        }
+        (&Method::GET, ["sinks"]) => Ok(ok(list_sinks(shared))),
+        (&Method::PUT | &Method::POST, ["sinks", name]) => put_sink(shared, request, name),
+        (&Method::GET, ["sinks", name]) => get_sink(shared, name, true),
+        (&Method::DELETE, ["sinks", name]) => {
+            if !shared.sinks().remove(name) {
+                return Err(sink_not_found(name));
+            }
+            Ok(ok(value_json!({ "deleted": name })))
+        }
+        (&Method::GET, ["sinks", name, "requests"]) => {
+            let sinks = shared.sinks();
+            let sink = sinks.get(name).ok_or_else(|| sink_not_found(name))?;
+            Ok(ok(to_value(&sink.received)))
+        }
+        (&Method::DELETE, ["sinks", name, "requests"]) => {
+            if !shared.sinks().clear_received(name) {
+                return Err(sink_not_found(name));
+            }
+            get_sink(shared, name, false)
+        }
+        (&Method::GET, ["state"]) => Ok(ok(export(shared))),
+        (&Method::PUT | &Method::POST, ["state"]) => import(shared, request).await,
+        _ => Err(ApiError::not_found(format!(
+            "no control-plane route for {method} /__mock/{rest}"
+        ))),
+    }
+}
+
+fn ok(body: Value) -> HttpResponse {
+    json(StatusCode::OK, &body)
+}
+
+fn to_value<T: serde::Serialize>(value: &T) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
+fn clock(shared: &Shared) -> Value {
+    let now = shared.clock.now_ms();
+    let mut body = value_json!({
+        "now": now,
+        "nowIso": format_time(now),
+        "mode": shared.clock.mode().name(),
+    });
+    if let ClockMode::Running { speed } = shared.clock.mode() {
+        body["speed"] = value_json!(speed);
+    }
+    if let Some(at) = shared.engine().next_due_at() {
+        body["nextDueAt"] = value_json!(at);
+    }
+    body
+}
+
+fn config(shared: &Shared) -> Value {
+    let config = &shared.engine_config;
+    value_json!({
+        "seed": config.seed,
+        "plan": config.plan.as_str(),
+        "retentionMs": config.effective_retention_ms(),
+        "dedupWindowMs": config.dedup_window_ms,
+        "defaultRetries": config.default_retries,
+        "maxBodyBytes": config.plan.max_body_bytes(),
+        "url": shared.base_url,
+    })
+}
+
+async fn advance(shared: &Arc<Shared>, request: &ApiRequest) -> Result<HttpResponse, ApiError> {
+    let body: AdvanceBody = request.json_body()?;
+    let ms = match (body.ms, body.by) {
+        (Some(ms), None) => ms,
+        (None, Some(by)) => parse_human_duration(&by).map_err(|e| ApiError::invalid("by", e))?,
+        _ => {
+            return Err(ApiError::bad_request(
+                "body: give exactly one of `ms` (milliseconds) or `by` (a duration like \"1h30m\")",
+            ))
+        }
+    };
+    Ok(ok(to_value(&shared.advance_by(ms).await)))
+}
+
+async fn advance_to(shared: &Arc<Shared>, request: &ApiRequest) -> Result<HttpResponse, ApiError> {
+    let body: AdvanceToBody = request.json_body()?;
+    let target = match &body.to {
+        Value::Number(n) => n.as_u64(),
+        Value::String(text) => OffsetDateTime::parse(text, &Rfc3339)
+            .ok()
+            .and_then(|t| u64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()),
+        _ => None,
+    }
+    .ok_or_else(|| ApiError::invalid("to", "expected unix ms or an RFC 3339 time"))?;
+    let report = shared
+        .advance_to(target)
+        .await
+        .map_err(|e| ApiError::invalid("to", e))?;
+    Ok(ok(to_value(&report)))
+}
+
+fn set_mode(shared: &Arc<Shared>, request: &ApiRequest) -> Result<HttpResponse, ApiError> {
+    let body: ModeBody = request.json_body()?;
+    let mode = match (body.mode.as_str(), body.speed) {
+        ("frozen", None) => ClockMode::Frozen,
+        ("frozen", Some(_)) => {
+            return Err(ApiError::invalid("speed", "only applies to running mode"))
+        }
+        ("running", speed) => {
+            let speed = speed.unwrap_or(1.0);
+            if !(speed.is_finite() && speed > 0.0) {
+                return Err(ApiError::invalid(
+                    "speed",
+                    format!("{speed} is not a positive number"),
+                ));
+            }
+            ClockMode::Running { speed }
+        }
+        (other, _) => {
+            return Err(ApiError::invalid(
+                "mode",
+                format!("`{other}` is not frozen or running"),
+            ))
+        }
+    };
+    shared.clock.set_mode(mode);
+    shared.wake.notify_one();
+    Ok(ok(clock(shared)))
+}
+
+/// `GET /__mock/events?messageId=&event=&since=&limit=`.
+fn events(shared: &Shared, request: &ApiRequest) -> Result<Value, ApiError> {
+    let pairs = request.query_pairs();
+    let message_id = value(&pairs, "messageId");
+    let name = value(&pairs, "event");
+    let number = |field: &str| {
+        value(&pairs, field)
+            .map(|raw| {
+                raw.parse::<u64>()
+                    .map_err(|_| ApiError::invalid(field, format!("`{raw}` is not a whole number")))
+            })
+            .transpose()
+    };
+    let since = number("since")?;
+    let limit = number("limit")?.map_or(usize::MAX, |l| l as usize);
+    let engine = shared.engine();
+    let events: Vec<Value> = engine
+        .events()
+        .filter(|e| message_id.is_none_or(|id| e.message_id() == Some(id)))
+        .filter(|e| name.is_none_or(|n| e.name() == n))
+        .filter(|e| since.is_none_or(|s| e.time >= s))
+        .take(limit)
+        .map(to_value)
+        .collect();
+    Ok(value_json!({ "events": events }))
+}
+
+fn sink_not_found(name: &str) -> ApiError {
+    ApiError::not_found(format!("sink `{name}` does not exist"))
+}
+
+fn list_sinks(shared: &Shared) -> Value {
+    let sinks = shared.sinks();
+    let list: Vec<Value> = sinks
+        .iter()
+        .map(|sink| {
+            value_json!({
+                "name": sink.name,
+                "url": shared.sink_url(&sink.name),
+                "script": sink.script,
+                "receivedCount": sink.received.len(),
+            })
+        })
+        .collect();
+    value_json!({ "sinks": list })
+}
+
+fn put_sink(shared: &Shared, request: &ApiRequest, name: &str) -> Result<HttpResponse, ApiError> {
+    validate_sink_name(name).map_err(|e| ApiError::invalid("name", e))?;
+    let script: SinkScript = if request.body.iter().all(u8::is_ascii_whitespace) {
+        SinkScript::default()
+    } else {
+        serde_json::from_slice(&request.body)
+            .map_err(|e| ApiError::bad_request(format!("body: not a sink script: {e}")))?
+    };
+    if let Some(bad) = script
+        .responses
+        .iter()
+        .find(|r| !r.drop_connection && !(100..=999).contains(&r.status))
+    {
+        return Err(ApiError::invalid(
+            "responses",
+            format!("status {} is not an HTTP status", bad.status),
+        ));
+    }
+    shared.sinks().upsert(name, script);
+    get_sink(shared, name, false)
+}
+
+fn get_sink(shared: &Shared, name: &str, with_requests: bool) -> Result<HttpResponse, ApiError> {
+    let sinks = shared.sinks();
+    let sink = sinks.get(name).ok_or_else(|| sink_not_found(name))?;
+    let mut body = value_json!({
+        "name": sink.name,
+        "url": shared.sink_url(name),
+        "script": sink.script,
+        "receivedCount": sink.received.len(),
+    });
+    if with_requests {
+        body["received"] = to_value(&sink.received);
+    }
+    Ok(ok(body))
+}
+
+fn export(shared: &Shared) -> Value {
+    let now = shared.clock.now_ms();
+    let mut clock = to_value(&shared.clock.mode());
+    clock["now"] = value_json!(now);
+    value_json!({
+        "clock": clock,
+        "engine": shared.engine().export(),
+        "sinks": to_value(&*shared.sinks()),
+    })
+}
+
+async fn import(shared: &Arc<Shared>, request: &ApiRequest) -> Result<HttpResponse, ApiError> {
+    let body: StateBody = serde_json::from_slice(&request.body)
+        .map_err(|e| ApiError::bad_request(format!("body: not an exported state: {e}")))?;
+    let engine = Engine::import(body.engine)
+        .map_err(|e| ApiError::bad_request(format!("engine: not an exported engine: {e}")))?;
+    shared
+        .replace(
+            engine,
+            body.sinks.unwrap_or_default(),
+            body.clock.now,
+            body.clock.mode,
+        )
+        .await;
+    Ok(ok(clock(shared)))
+}
