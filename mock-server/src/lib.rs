@@ -46,6 +46,6 @@ pub mod sinks;
 pub use clock::ClockMode;
 pub use engine::{Plan, SigningKeys, DEV_CURRENT_SIGNING_KEY, DEV_NEXT_SIGNING_KEY, DEV_TOKEN};
 pub use server::{
-    AdvanceReport, MockServer, MockServerBuilder, SinkBuilder, StartError, DEFAULT_IDLE_STEP_LIMIT,
+    AdvanceReport, MockServer, MockServerBuilder, ResetOptions, SinkBuilder, StartError, DEFAULT_IDLE_STEP_LIMIT,
 };
 pub use sinks::{ReceivedRequest, ScriptIndex, SinkResponse, SinkScript};

@@ -5,9 +5,9 @@ use super::error::ApiError;
 use super::query::value;
 use super::{json, ApiRequest, HttpResponse};
 use crate::clock::ClockMode;
-use crate::engine::{format_time, Engine};
+use crate::engine::{format_time, Engine, Plan};
 use crate::rules::parse_human_duration;
-use crate::server::shared::{Shared, DEFAULT_IDLE_STEP_LIMIT};
+use crate::server::shared::{ResetOptions, Shared, DEFAULT_IDLE_STEP_LIMIT};
 use crate::sinks::{validate_sink_name, SinkScript, Sinks};
 use http::{Method, StatusCode};
 use serde::Deserialize;
@@ -15,6 +15,20 @@ use serde_json::{json as value_json, Value};
 use std::sync::Arc;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
+
+/// `POST /__mock/reset` may change the settings it starts afresh with.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ResetBody {
+    seed: Option<u64>,
+    plan: Option<String>,
+    /// A duration like `3d`, or ms.
+    retention: Option<Value>,
+    dedup_window: Option<Value>,
+    default_retries: Option<u32>,
+    /// Unix ms or RFC 3339.
+    start: Option<Value>,
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -80,8 +94,11 @@ pub(super) async fn route(
         }
         (&Method::PUT | &Method::POST, ["clock", "mode"]) => set_mode(shared, request),
         (&Method::POST, ["reset"]) => {
-            shared.reset().await;
-            Ok(ok(clock(shared)))
+            let options = reset_options(request)?;
+            shared.reset(&options).await;
+            Ok(ok(
+                value_json!({ "clock": clock(shared), "config": config(shared) }),
+            ))
         }
         (&Method::GET, ["config"]) => Ok(ok(config(shared))),
         (&Method::GET, ["events"]) => Ok(ok(events(shared, request)?)),
@@ -144,7 +161,8 @@ fn clock(shared: &Shared) -> Value {
 }
 
 fn config(shared: &Shared) -> Value {
-    let config = &shared.engine_config;
+    let engine = shared.engine();
+    let config = engine.config();
     value_json!({
         "seed": config.seed,
         "plan": config.plan.as_str(),
@@ -154,6 +172,54 @@ fn config(shared: &Shared) -> Value {
         "maxBodyBytes": config.plan.max_body_bytes(),
         "url": shared.base_url,
     })
+}
+
+fn reset_options(request: &ApiRequest) -> Result<ResetOptions, ApiError> {
+    let body: ResetBody = request.json_body()?;
+    let plan = body
+        .plan
+        .map(|p| p.parse::<Plan>().map_err(|e| ApiError::invalid("plan", e)))
+        .transpose()?;
+    Ok(ResetOptions {
+        seed: body.seed,
+        plan,
+        retention_ms: body
+            .retention
+            .map(|v| duration_ms("retention", &v))
+            .transpose()?,
+        dedup_window_ms: body
+            .dedup_window
+            .map(|v| duration_ms("dedupWindow", &v))
+            .transpose()?,
+        default_retries: body.default_retries,
+        start_ms: body.start.map(|v| instant_ms("start", &v)).transpose()?,
+    })
+}
+
+/// A duration given as ms or as text like `1h30m`.
+fn duration_ms(field: &str, value: &Value) -> Result<u64, ApiError> {
+    match value {
+        Value::Number(n) => n
+            .as_u64()
+            .ok_or_else(|| ApiError::invalid(field, "expected whole milliseconds")),
+        Value::String(text) => parse_human_duration(text).map_err(|e| ApiError::invalid(field, e)),
+        _ => Err(ApiError::invalid(
+            field,
+            "expected milliseconds or a duration like \"3d\"",
+        )),
+    }
+}
+
+/// An instant given as unix ms or as RFC 3339 text.
+fn instant_ms(field: &str, value: &Value) -> Result<u64, ApiError> {
+    let parsed = match value {
+        Value::Number(n) => n.as_u64(),
+        Value::String(text) => OffsetDateTime::parse(text, &Rfc3339)
+            .ok()
+            .and_then(|t| u64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()),
+        _ => None,
+    };
+    parsed.ok_or_else(|| ApiError::invalid(field, "expected unix ms or an RFC 3339 time"))
 }
 
 async fn advance(shared: &Arc<Shared>, request: &ApiRequest) -> Result<HttpResponse, ApiError> {
@@ -172,14 +238,7 @@ async fn advance(shared: &Arc<Shared>, request: &ApiRequest) -> Result<HttpRespo
 
 async fn advance_to(shared: &Arc<Shared>, request: &ApiRequest) -> Result<HttpResponse, ApiError> {
     let body: AdvanceToBody = request.json_body()?;
-    let target = match &body.to {
-        Value::Number(n) => n.as_u64(),
-        Value::String(text) => OffsetDateTime::parse(text, &Rfc3339)
-            .ok()
-            .and_then(|t| u64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()),
-        _ => None,
-    }
-    .ok_or_else(|| ApiError::invalid("to", "expected unix ms or an RFC 3339 time"))?;
+    let target = instant_ms("to", &body.to)?;
     let report = shared
         .advance_to(target)
         .await

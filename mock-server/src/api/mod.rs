@@ -79,7 +79,7 @@ pub(crate) async fn serve(
     let limit = if path.starts_with("/__mock/") {
         CONTROL_BODY_LIMIT
     } else {
-        shared.engine_config.plan.max_body_bytes()
+        shared.engine().config().plan.max_body_bytes()
     };
     let (parts, body) = request.into_parts();
     let body = match read_body(body, limit).await {

@@ -17,6 +17,7 @@ use crate::engine::{
 };
 use crate::sinks::ReceivedRequest;
 use expectations::Expectation;
+pub use shared::ResetOptions;
 use shared::{lock, Shared, SharedParts};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
@@ -341,9 +342,15 @@ impl MockServer {
         read(&self.shared.engine())
     }
 
+    /// Starts afresh with new settings; what `options` leaves out stays as at launch.
+    pub async fn reset_with(&self, options: &ResetOptions) {
+        self.shared.reset(options).await;
+        lock(&self.expectations).clear();
+    }
+
     /// Forgets all messages, DLQ entries, events and sinks; keys and clock as at start.
     pub async fn reset(&self) {
-        self.shared.reset().await;
+        self.shared.reset(&ResetOptions::default()).await;
         lock(&self.expectations).clear();
     }
 

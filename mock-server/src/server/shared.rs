@@ -27,6 +27,43 @@ enum Bound {
     Idle,
 }
 
+/// Settings a reset may change; `None` keeps the launch setting.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResetOptions {
+    /// A new seed.
+    pub seed: Option<u64>,
+    /// A new plan.
+    pub plan: Option<crate::engine::Plan>,
+    /// A DLQ retention overriding the plan's, in ms.
+    pub retention_ms: Option<u64>,
+    /// A new deduplication window, in ms.
+    pub dedup_window_ms: Option<u64>,
+    /// Retries when a publish gives none.
+    pub default_retries: Option<u32>,
+    /// The clock's new reading, unix ms.
+    pub start_ms: Option<u64>,
+}
+
+impl ResetOptions {
+    fn apply(&self, config: &mut EngineConfig) {
+        if let Some(seed) = self.seed {
+            config.seed = seed;
+        }
+        if let Some(plan) = self.plan {
+            config.plan = plan;
+        }
+        if self.retention_ms.is_some() {
+            config.retention_ms = self.retention_ms;
+        }
+        if let Some(window) = self.dedup_window_ms {
+            config.dedup_window_ms = window;
+        }
+        if let Some(retries) = self.default_retries {
+            config.default_retries = retries;
+        }
+    }
+}
+
 /// Everything one mock instance owns.
 #[derive(Debug)]
 pub(crate) struct Shared {
@@ -138,15 +175,22 @@ impl Shared {
             .await;
     }
 
-    /// Starts afresh: no messages, DLQ, events or sinks, the keys and the clock as at start.
-    pub(crate) async fn reset(&self) {
+    /// Starts afresh: no messages, DLQ, events or sinks; the keys, settings and clock as
+    /// at launch, except what `options` changes.
+    pub(crate) async fn reset(&self, options: &ResetOptions) {
         let mut mark = self.step.lock().await;
-        *self.engine() = Engine::new(self.engine_config.clone());
+        let mut config = self.engine_config.clone();
+        options.apply(&mut config);
+        *self.engine() = Engine::new(config);
         *self.sinks() = Sinks::default();
         *mark = 0;
-        let start = self.start_ms.unwrap_or_else(wall_unix_ms);
+        let start = options
+            .start_ms
+            .or(self.start_ms)
+            .unwrap_or_else(wall_unix_ms);
         let mode = self.clock.mode();
         self.clock.reset(start, mode);
+        self.wake.notify_one();
     }
 
     /// Replaces the engine (imported state), moving the clock to `now_ms`.
