@@ -123,7 +123,13 @@ impl ClientBuilder {
     /// # Ok::<(), qstash_sdk::Error>(())
     /// ```
     pub fn from_env() -> Self {
-        let read = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
+        ClientBuilder::from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// Fills the builder through `read`, so that tests need not touch the
+    /// process environment.
+    fn from_vars(read: impl Fn(&str) -> Option<String>) -> Self {
+        let read = |name: &str| read(name).filter(|value| !value.is_empty());
         ClientBuilder {
             base_url: read("QSTASH_URL"),
             token: read("QSTASH_TOKEN"),
@@ -481,6 +487,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn server_errors_and_connection_errors_are_retryable_and_others_are_not() {
+        let headers = HeaderMap::new();
+        let unavailable = Error::api(StatusCode::SERVICE_UNAVAILABLE, String::new());
+        let refused = Error::transport("connection refused");
+        let bad_request = Error::api(StatusCode::BAD_REQUEST, String::new());
+        let timeout = Error::timeout(Duration::from_secs(1));
+
+        let retryable = |error: &Error| matches!(classify(error, &headers), Failure::Retryable);
+
+        assert!(retryable(&unavailable));
+        assert!(retryable(&refused));
+        assert!(!retryable(&bad_request));
+        assert!(!retryable(&timeout));
+    }
+
+    #[test]
     fn the_base_url_loses_its_trailing_slash() {
         let base = parse_base_url("http://localhost:8080/").unwrap();
 
@@ -497,6 +519,41 @@ mod tests {
     #[test]
     fn a_client_needs_a_token() {
         let err = Client::builder().build().unwrap_err();
+
+        assert!(err.is_config());
+    }
+
+    #[test]
+    fn the_environment_gives_the_base_url_and_token() {
+        let vars = |name: &str| match name {
+            "QSTASH_URL" => Some("http://127.0.0.1:8080/".to_owned()),
+            "QSTASH_TOKEN" => Some("env-token".to_owned()),
+            _ => None,
+        };
+
+        let client = ClientBuilder::from_vars(vars).build().unwrap();
+
+        assert_eq!(client.base_url(), "http://127.0.0.1:8080");
+        let authorization = client.inner.authorization.to_str().unwrap();
+        assert_eq!(authorization, "Bearer env-token");
+    }
+
+    #[test]
+    fn an_empty_qstash_url_leaves_the_default_base_url() {
+        let vars = |name: &str| match name {
+            "QSTASH_URL" => Some(String::new()),
+            "QSTASH_TOKEN" => Some("env-token".to_owned()),
+            _ => None,
+        };
+
+        let client = ClientBuilder::from_vars(vars).build().unwrap();
+
+        assert_eq!(client.base_url(), DEFAULT_BASE_URL);
+    }
+
+    #[test]
+    fn a_missing_qstash_token_is_a_configuration_error() {
+        let err = ClientBuilder::from_vars(|_| None).build().unwrap_err();
 
         assert!(err.is_config());
     }

@@ -227,8 +227,8 @@ impl DlqFilter {
     /// ```
     /// let filter = qstash_sdk::DlqFilter::new().response_status(500);
     /// ```
-    pub fn response_status(mut self, status: impl Into<u16>) -> Self {
-        self.response_statuses.push(status.into());
+    pub fn response_status(mut self, status: u16) -> Self {
+        self.response_statuses.push(status);
         self
     }
 

@@ -13,6 +13,7 @@ use crate::de;
 use crate::dlq::{non_empty_cursor, unix_millis};
 use crate::encoding::Query;
 use crate::error::Result;
+use crate::messages::decode_body;
 use crate::pages;
 
 /// The state a log entry records.
@@ -178,6 +179,36 @@ pub struct LogEntry {
     pub period: Option<Duration>,
     /// The flow-control parallelism.
     pub parallelism: Option<u32>,
+}
+
+impl LogEntry {
+    /// The message body, decoded from base64.
+    ///
+    /// Returns `None` when there is no body or it is not valid base64.
+    ///
+    /// ```no_run
+    /// # async fn run(client: qstash_sdk::Client) -> Result<(), qstash_sdk::Error> {
+    /// let page = client.logs().list().send().await?;
+    /// let body = page.logs[0].body_bytes().unwrap_or_default();
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn body_bytes(&self) -> Option<Vec<u8>> {
+        decode_body(None, self.body.as_deref())
+    }
+
+    /// The destination's answer body, decoded from base64.
+    ///
+    /// ```no_run
+    /// # async fn run(client: qstash_sdk::Client) -> Result<(), qstash_sdk::Error> {
+    /// let page = client.logs().list().send().await?;
+    /// let answer = page.logs[0].response_body_bytes().unwrap_or_default();
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn response_body_bytes(&self) -> Option<Vec<u8>> {
+        decode_body(None, self.response_body.as_deref())
+    }
 }
 
 #[derive(Deserialize)]

@@ -897,8 +897,8 @@ impl PublishResponse {
     /// ```no_run
     /// # async fn run(client: qstash_sdk::Client) -> Result<(), qstash_sdk::Error> {
     /// # let request = qstash_sdk::PublishRequest::new(qstash_sdk::Destination::url("https://example.com"));
-    /// let ids = client.publish(request).await?.message_ids();
-    /// println!("{ids:?}");
+    /// let published = client.publish(request).await?;
+    /// println!("{:?}", published.message_ids());
     /// # Ok(())
     /// # }
     /// ```
