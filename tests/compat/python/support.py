@@ -1,0 +1,251 @@
+"""Helpers shared by the compatibility tests: a client for the mock's control plane and
+a local destination that checks every delivery with the SDK's own `Receiver`."""
+
+import json
+import os
+import threading
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from unittest import mock as patching
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Dict, List, Optional
+
+import jwt.api_jwt
+from qstash import Receiver
+from qstash.errors import SignatureError
+
+# Verification runs one at a time because it swaps the clock PyJWT reads (see
+# `_verify_at`), a module-wide setting.
+_VERIFY_LOCK = threading.Lock()
+
+
+def env(name: str) -> str:
+    """An environment variable run.sh exports; a clear failure when it is missing."""
+    value = os.environ.get(name)
+    if not value:
+        raise RuntimeError(f"{name} is not set: run these tests through tests/compat/run.sh")
+    return value
+
+
+class MockControl:
+    """The mock's `/__mock` control plane over plain HTTP."""
+
+    def __init__(self, base_url: str, token: str) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._token = token
+
+    def call(self, method: str, path: str, body: Optional[Any] = None) -> Any:
+        """Sends one request and returns the decoded JSON answer; raises on non-2xx."""
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            self.base_url + path,
+            data=data,
+            method=method,
+            headers={
+                "Authorization": f"Bearer {self._token}",
+                "Content-Type": "application/json",
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                text = response.read().decode()
+        except urllib.error.HTTPError as error:
+            detail = error.read().decode()
+            raise AssertionError(f"{method} {path} answered {error.code}: {detail}") from None
+        return json.loads(text) if text else None
+
+    def reset(self) -> Any:
+        return self.call("POST", "/__mock/reset")
+
+    def settle(self) -> Any:
+        """Runs the deliveries due now, without moving the clock."""
+        return self.call("POST", "/__mock/clock/settle")
+
+    def advance(self, by: str) -> Any:
+        return self.call("POST", "/__mock/clock/advance", {"by": by})
+
+    def run_until_idle(self) -> Any:
+        return self.call("POST", "/__mock/clock/run-until-idle", {"maxSteps": 1000})
+
+    def now_ms(self) -> int:
+        return self.call("GET", "/__mock/clock")["now"]
+
+    def events(self, event: Optional[str] = None) -> List[Dict[str, Any]]:
+        query = f"?event={event}" if event else ""
+        return self.call("GET", f"/__mock/events{query}")["events"]
+
+    def timeline(self, message_id: str) -> Any:
+        return self.call("GET", f"/__mock/messages/{message_id}/timeline")
+
+
+@dataclass
+class Delivery:
+    """One request the destination received, with the outcome of its signature check.
+
+    `verified` is the SDK Receiver's verdict with its clock reading the mock's clock at
+    the instant of delivery, the clock the signature was made with. `verified_strictly`
+    is its verdict with the wall clock, which is what an app's receiver sees.
+    """
+
+    method: str
+    url: str
+    path: str
+    headers: Dict[str, str]
+    body: str
+    status: int
+    verified: bool
+    verified_strictly: bool
+    error: Optional[str] = None
+
+    @property
+    def retried(self) -> int:
+        return int(self.headers.get("upstash-retried", "0"))
+
+
+@dataclass
+class Destination:
+    """A local HTTP server standing in for the app QStash delivers to.
+
+    It answers each path from a script of statuses picked by `Upstash-Retried`, like the
+    mock's own sinks (the last status repeats; 200 when the path has no script), and
+    verifies every `Upstash-Signature` against the exact URL it was published to.
+    """
+
+    control: MockControl
+    current_signing_key: str
+    next_signing_key: str
+    deliveries: List[Delivery] = field(default_factory=list)
+    scripts: Dict[str, List[int]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _server: Optional[ThreadingHTTPServer] = None
+
+    @property
+    def base_url(self) -> str:
+        assert self._server is not None, "the destination is not started"
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def url(self, path: str) -> str:
+        """The URL to publish to for `path` (which may carry a query string)."""
+        return self.base_url + path
+
+    def start(self) -> None:
+        destination = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_request(self) -> None:
+                destination._receive(self)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_request
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    def forget(self) -> None:
+        """Forgets deliveries and scripts and returns to the launch keys."""
+        with self._lock:
+            self.deliveries.clear()
+            self.scripts.clear()
+            self.current_signing_key = env("QSTASH_CURRENT_SIGNING_KEY")
+            self.next_signing_key = env("QSTASH_NEXT_SIGNING_KEY")
+
+    def use_keys(self, current_key: str, next_key: str) -> None:
+        """Verifies from now on with a new key pair, as an app would after a rotation."""
+        with self._lock:
+            self.current_signing_key = current_key
+            self.next_signing_key = next_key
+
+    def respond(self, path: str, statuses: List[int]) -> None:
+        with self._lock:
+            self.scripts[path] = statuses
+
+    def received(self, path: Optional[str] = None) -> List[Delivery]:
+        with self._lock:
+            return [d for d in self.deliveries if path is None or d.path == path]
+
+    def unverified(self) -> List[Delivery]:
+        return [d for d in self.received() if not d.verified]
+
+    def _receive(self, handler: BaseHTTPRequestHandler) -> None:
+        length = int(handler.headers.get("Content-Length") or 0)
+        body = handler.rfile.read(length).decode("utf-8", errors="replace")
+        headers = {name.lower(): value for name, value in handler.headers.items()}
+        url = self.url(handler.path)
+        retried = int(headers.get("upstash-retried", "0"))
+        with self._lock:
+            receiver = Receiver(
+                current_signing_key=self.current_signing_key,
+                next_signing_key=self.next_signing_key,
+            )
+            script = self.scripts.get(handler.path.split("?")[0], [200])
+        status = script[min(retried, len(script) - 1)]
+
+        virtual_now = self.control.now_ms() / 1000
+        verified, error = _verify_at(virtual_now, receiver, headers, body, url)
+        with _VERIFY_LOCK:
+            verified_strictly, _ = _verify(receiver, headers, body, url)
+        delivery = Delivery(
+            method=handler.command,
+            url=url,
+            path=handler.path,
+            headers=headers,
+            body=body,
+            status=status,
+            verified=verified,
+            verified_strictly=verified_strictly,
+            error=error,
+        )
+        with self._lock:
+            self.deliveries.append(delivery)
+
+        handler.send_response(status)
+        handler.send_header("Content-Type", "text/plain")
+        answer = f"answered {status}".encode()
+        handler.send_header("Content-Length", str(len(answer)))
+        handler.end_headers()
+        handler.wfile.write(answer)
+
+
+def _verify(
+    receiver: Receiver, headers: Dict[str, str], body: str, url: str
+) -> "tuple[bool, Optional[str]]":
+    signature = headers.get("upstash-signature")
+    if signature is None:
+        return False, "no Upstash-Signature header"
+    try:
+        receiver.verify(signature=signature, body=body, url=url)
+    except SignatureError as error:
+        return False, str(error)
+    return True, None
+
+
+def _verify_at(
+    now_s: float, receiver: Receiver, headers: Dict[str, str], body: str, url: str
+) -> "tuple[bool, Optional[str]]":
+    """`_verify` with PyJWT's clock reading `now_s`.
+
+    The mock signs with its virtual clock, which the tests move hours or days ahead of
+    the wall clock. PyJWT refuses a token issued in its future, and the SDK's
+    `clock_tolerance` cannot widen that (it reaches PyJWT as an ignored option), so the
+    receiver is given the mock's clock instead. Key, issuer, subject, expiry and body
+    hash are checked exactly as in production.
+    """
+
+    class MockClock(datetime):
+        @classmethod
+        def now(cls, tz: Optional[timezone] = None) -> datetime:  # type: ignore[override]
+            return datetime.fromtimestamp(now_s, tz)
+
+    with _VERIFY_LOCK, patching.patch.object(jwt.api_jwt, "datetime", MockClock):
+        return _verify(receiver, headers, body, url)
