@@ -18,6 +18,12 @@ use crate::retry::{Failure, RetryPolicy};
 use crate::transport::{RawResponse, Transport};
 
 /// The QStash endpoint used when no base URL is given (the EU region).
+///
+/// ```
+/// let client = qstash_sdk::Client::builder().token("token").build()?;
+/// assert_eq!(client.base_url(), qstash_sdk::DEFAULT_BASE_URL);
+/// # Ok::<(), qstash_sdk::Error>(())
+/// ```
 pub const DEFAULT_BASE_URL: &str = "https://qstash.upstash.io";
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);

@@ -8,6 +8,12 @@ use http::{HeaderMap, StatusCode};
 use time::OffsetDateTime;
 
 /// A `Result` whose error is this crate's [`Error`].
+///
+/// ```
+/// fn build() -> qstash_sdk::Result<qstash_sdk::Client> {
+///     qstash_sdk::Client::builder().token("token").build()
+/// }
+/// ```
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 type BoxError = Box<dyn StdError + Send + Sync>;
