@@ -118,6 +118,7 @@ class Destination:
     next_signing_key: str
     deliveries: List[Delivery] = field(default_factory=list)
     scripts: Dict[str, List[int]] = field(default_factory=dict)
+    reply_headers: Dict[str, Dict[str, str]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: Optional[ThreadingHTTPServer] = None
 
@@ -157,6 +158,7 @@ class Destination:
         with self._lock:
             self.deliveries.clear()
             self.scripts.clear()
+            self.reply_headers.clear()
             self.current_signing_key = env("QSTASH_CURRENT_SIGNING_KEY")
             self.next_signing_key = env("QSTASH_NEXT_SIGNING_KEY")
 
@@ -166,9 +168,14 @@ class Destination:
             self.current_signing_key = current_key
             self.next_signing_key = next_key
 
-    def respond(self, path: str, statuses: List[int]) -> None:
+    def respond(
+        self, path: str, statuses: List[int], headers: Optional[Dict[str, str]] = None
+    ) -> None:
+        """Answers requests to `path` (without query) with `statuses[Upstash-Retried]`,
+        the last one repeating, and `headers` on every answer."""
         with self._lock:
             self.scripts[path] = statuses
+            self.reply_headers[path] = headers or {}
 
     def received(self, path: Optional[str] = None) -> List[Delivery]:
         with self._lock:
@@ -189,6 +196,7 @@ class Destination:
                 next_signing_key=self.next_signing_key,
             )
             script = self.scripts.get(handler.path.split("?")[0], [200])
+            reply_headers = self.reply_headers.get(handler.path.split("?")[0], {})
         status = script[min(retried, len(script) - 1)]
 
         virtual_now = self.control.now_ms() / 1000
@@ -211,6 +219,8 @@ class Destination:
 
         handler.send_response(status)
         handler.send_header("Content-Type", "text/plain")
+        for name, value in reply_headers.items():
+            handler.send_header(name, value)
         answer = f"answered {status}".encode()
         handler.send_header("Content-Length", str(len(answer)))
         handler.end_headers()
