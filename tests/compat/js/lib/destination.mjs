@@ -11,6 +11,7 @@ export class Destination {
   constructor() {
     this.deliveries = [];
     this.scripts = new Map();
+    this.replyHeaders = new Map();
     this.server = http.createServer((request, response) => {
       this.#receive(request, response).catch((error) => {
         response.statusCode = 599;
@@ -40,6 +41,7 @@ export class Destination {
   forget() {
     this.deliveries = [];
     this.scripts.clear();
+    this.replyHeaders.clear();
     this.useKeys(env("QSTASH_CURRENT_SIGNING_KEY"), env("QSTASH_NEXT_SIGNING_KEY"));
   }
 
@@ -48,8 +50,13 @@ export class Destination {
     this.receiver = new Receiver({ currentSigningKey, nextSigningKey });
   }
 
-  respond(path, statuses) {
+  /**
+   * Answers requests to `path` (without query) with `statuses[Upstash-Retried]`, the
+   * last one repeating, and `headers` on every answer.
+   */
+  respond(path, statuses, headers = {}) {
     this.scripts.set(path, statuses);
+    this.replyHeaders.set(path, headers);
   }
 
   received(path) {
@@ -68,7 +75,8 @@ export class Destination {
     const body = Buffer.concat(chunks).toString("utf8");
     const url = this.url(request.url);
     const retried = Number(request.headers["upstash-retried"] ?? "0");
-    const script = this.scripts.get(request.url.split("?")[0]) ?? [200];
+    const bare = request.url.split("?")[0];
+    const script = this.scripts.get(bare) ?? [200];
     const status = script[Math.min(retried, script.length - 1)];
 
     const { verified, error } = await verify(this.receiver, request.headers, body, url);
@@ -84,7 +92,7 @@ export class Destination {
       error,
     });
 
-    response.writeHead(status, { "Content-Type": "text/plain" });
+    response.writeHead(status, { "Content-Type": "text/plain", ...this.replyHeaders.get(bare) });
     response.end(`answered ${status}`);
   }
 }
