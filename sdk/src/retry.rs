@@ -24,6 +24,11 @@ use crate::error::Error;
 /// The default makes up to 3 retries, starting at 100 ms and waiting at most
 /// 10 s between attempts.
 ///
+/// A publish that failed with a connection error or a `5xx` may still have
+/// been accepted, so a retry can publish twice; give such messages a
+/// [`deduplication_id`](crate::PublishRequest::deduplication_id) when that
+/// matters.
+///
 /// ```
 /// use std::time::Duration;
 /// use qstash_sdk::{Client, RetryPolicy};
