@@ -1,7 +1,5 @@
 //! The `qstash-mock` binary: a QStash emulator for CI in any language.
 
-#![allow(clippy::print_stdout)] // reason: printing the app environment is the binary's job
-
 use clap::{Parser, ValueEnum};
 use qstash_mock::rules::parse_human_duration;
 use qstash_mock::{ClockMode, MockServer, Plan};
@@ -164,52 +162,77 @@ async fn main() -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("could not read --ca-cert {}: {e}", path.display()))?;
         builder = builder.trust_root_pem(pem);
     }
+    let signals = Signals::listen()?;
     let mock = builder.start().await?;
 
     print_environment(&mock, mode, args.plan, args.seed);
-    wait_for_signal().await;
+    signals.wait().await;
     tracing::info!("shutting down");
     mock.shutdown().await;
     Ok(())
 }
 
 fn print_environment(mock: &MockServer, mode: ClockMode, plan: Plan, seed: u64) {
+    use std::io::Write as _;
+
     let keys = mock.signing_keys();
     let url = mock.uri();
-    println!(
-        "qstash-mock is running on {url} (clock {}, plan {plan}, seed {seed})",
-        mode.name()
+    let text = format!(
+        "qstash-mock is running on {url} (clock {}, plan {plan}, seed {seed})\n\n\
+         Set these in your app's environment:\n  \
+         QSTASH_URL={url}\n  \
+         QSTASH_TOKEN={}\n  \
+         QSTASH_CURRENT_SIGNING_KEY={}\n  \
+         QSTASH_NEXT_SIGNING_KEY={}\n\n\
+         Control plane: {url}/__mock/clock  (see the README for every route)\n",
+        mode.name(),
+        mock.token(),
+        keys.current,
+        keys.next,
     );
-    println!();
-    println!("Set these in your app's environment:");
-    println!("  QSTASH_URL={url}");
-    println!("  QSTASH_TOKEN={}", mock.token());
-    println!("  QSTASH_CURRENT_SIGNING_KEY={}", keys.current);
-    println!("  QSTASH_NEXT_SIGNING_KEY={}", keys.next);
-    println!();
-    println!("Control plane: {url}/__mock/clock  (see the README for every route)");
+    // A closed stdout (a supervisor that stopped reading) must not stop the mock.
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
 }
 
-async fn wait_for_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// Ctrl-C and SIGTERM, listened for from the moment this is built.
+struct Signals {
     #[cfg(unix)]
-    {
-        let mut terminate =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(signal) => signal,
-                Err(error) => {
-                    tracing::warn!(cause = %error, "cannot listen for SIGTERM");
-                    let _ = ctrl_c.await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = terminate.recv() => {}
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    /// Starts listening. Done before the environment is printed, so a supervisor that
+    /// stops the mock as soon as it is ready still gets a clean shutdown.
+    fn listen() -> anyhow::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Ok(Signals {
+                interrupt: signal(SignalKind::interrupt())?,
+                terminate: signal(SignalKind::terminate())?,
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            Ok(Signals {})
         }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = ctrl_c.await;
+
+    async fn wait(mut self) {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.interrupt.recv() => {}
+                _ = self.terminate.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
