@@ -5,7 +5,7 @@
 //! - `bench`: measures the mock against baselines and writes `BENCHMARKS.md`.
 
 mod bench;
-mod scenario;
+use xtask::scenario;
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
