@@ -4,6 +4,7 @@ a local destination that checks every delivery with the SDK's own `Receiver`."""
 import json
 import os
 import threading
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
@@ -119,6 +120,7 @@ class Destination:
     deliveries: List[Delivery] = field(default_factory=list)
     scripts: Dict[str, List[int]] = field(default_factory=dict)
     reply_headers: Dict[str, Dict[str, str]] = field(default_factory=dict)
+    stalls: Dict[str, float] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: Optional[ThreadingHTTPServer] = None
 
@@ -159,6 +161,7 @@ class Destination:
             self.deliveries.clear()
             self.scripts.clear()
             self.reply_headers.clear()
+            self.stalls.clear()
             self.current_signing_key = env("QSTASH_CURRENT_SIGNING_KEY")
             self.next_signing_key = env("QSTASH_NEXT_SIGNING_KEY")
 
@@ -169,13 +172,19 @@ class Destination:
             self.next_signing_key = next_key
 
     def respond(
-        self, path: str, statuses: List[int], headers: Optional[Dict[str, str]] = None
+        self,
+        path: str,
+        statuses: List[int],
+        headers: Optional[Dict[str, str]] = None,
+        stall_first_s: float = 0.0,
     ) -> None:
         """Answers requests to `path` (without query) with `statuses[Upstash-Retried]`,
-        the last one repeating, and `headers` on every answer."""
+        the last one repeating, and `headers` on every answer. The first attempt waits
+        `stall_first_s` seconds of wall time before answering, to provoke a timeout."""
         with self._lock:
             self.scripts[path] = statuses
             self.reply_headers[path] = headers or {}
+            self.stalls[path] = stall_first_s
 
     def received(self, path: Optional[str] = None) -> List[Delivery]:
         with self._lock:
@@ -190,13 +199,15 @@ class Destination:
         headers = {name.lower(): value for name, value in handler.headers.items()}
         url = self.url(handler.path)
         retried = int(headers.get("upstash-retried", "0"))
+        bare_path = handler.path.split("?")[0]
         with self._lock:
             receiver = Receiver(
                 current_signing_key=self.current_signing_key,
                 next_signing_key=self.next_signing_key,
             )
-            script = self.scripts.get(handler.path.split("?")[0], [200])
-            reply_headers = self.reply_headers.get(handler.path.split("?")[0], {})
+            script = self.scripts.get(bare_path, [200])
+            reply_headers = self.reply_headers.get(bare_path, {})
+            stall = self.stalls.get(bare_path, 0.0) if retried == 0 else 0.0
         status = script[min(retried, len(script) - 1)]
 
         virtual_now = self.control.now_ms() / 1000
@@ -217,6 +228,18 @@ class Destination:
         with self._lock:
             self.deliveries.append(delivery)
 
+        if stall:
+            time.sleep(stall)
+        try:
+            self._answer(handler, status, reply_headers)
+        except (BrokenPipeError, ConnectionResetError):
+            # The mock gave up on a stalled attempt and closed the connection.
+            pass
+
+    @staticmethod
+    def _answer(
+        handler: BaseHTTPRequestHandler, status: int, reply_headers: Dict[str, str]
+    ) -> None:
         handler.send_response(status)
         handler.send_header("Content-Type", "text/plain")
         for name, value in reply_headers.items():

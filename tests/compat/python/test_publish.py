@@ -185,6 +185,42 @@ def test_a_callback_and_a_failure_callback_are_signed_for_their_own_urls(
     assert callback.verified and failure.verified
 
 
+def test_callback_headers_with_the_forward_prefix_reach_the_callback(
+    client: QStash, mock: MockControl, destination: Destination
+) -> None:
+    client.message.publish(
+        url=destination.url("/with-callback"),
+        body="x",
+        callback=destination.url("/callback"),
+        callback_headers={"Upstash-Callback-Forward-X-Key": "k1"},
+        failure_callback=destination.url("/failure"),
+        failure_callback_headers={"Upstash-Failure-Callback-Forward-X-Key": "k2"},
+        retries=0,
+    )
+    mock.settle()
+
+    [callback] = destination.received("/callback")
+    assert callback.headers["x-key"] == "k1"
+    assert json.loads(callback.body)["status"] == 200
+    assert destination.received("/failure") == []
+
+
+def test_a_timeout_cuts_off_a_slow_attempt_and_the_retry_succeeds(
+    client: QStash, mock: MockControl, destination: Destination
+) -> None:
+    # Wall time is the point here: the destination really is slower than the timeout.
+    destination.respond("/slow", [200], stall_first_s=2.0)
+
+    published = client.message.publish(
+        url=destination.url("/slow"), body="x", timeout=1, retries=1, retry_delay="1000"
+    )
+    mock.settle()
+    mock.advance("1s")
+
+    assert [d.retried for d in destination.received("/slow")] == [0, 1]
+    assert mock.timeline(published.message_id)["status"] == "delivered"
+
+
 def test_labels_are_kept_on_the_message(
     client: QStash, mock: MockControl, destination: Destination
 ) -> None:
