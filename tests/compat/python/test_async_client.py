@@ -14,11 +14,12 @@ def test_the_async_client_publishes_reads_and_cancels_messages(
     client = AsyncQStash(env("QSTASH_TOKEN"), retry=False)
 
     async def scenario() -> "tuple[str, str, int]":
-        now = await client.message.publish_json(url=destination.url("/async"), body={"a": 1})
         later = await client.message.publish(url=destination.url("/later"), body="x", delay=60)
         pending = await client.message.get(later.message_id)
         await client.message.cancel(later.message_id)
-        return now.message_id, pending.url, await client.message.cancel_all()
+        cancelled_rest = await client.message.cancel_all()
+        now = await client.message.publish_json(url=destination.url("/async"), body={"a": 1})
+        return now.message_id, pending.url, cancelled_rest
 
     message_id, pending_url, cancelled_rest = asyncio.run(scenario())
     mock.advance("1m")
