@@ -36,6 +36,7 @@
 
 mod api;
 pub mod clock;
+mod console;
 pub mod delivery;
 pub mod engine;
 pub mod rules;

@@ -2,10 +2,10 @@
 //! and export and import of the whole state. JSON in and out, same token as the API.
 
 use super::error::ApiError;
-use super::query::value;
+use super::query::{value, values};
 use super::{json, ApiRequest, HttpResponse};
 use crate::clock::ClockMode;
-use crate::engine::{format_time, Engine, Plan};
+use crate::engine::{format_time, DlqEntry, Engine, Message, MessageKind, MessageState, Plan};
 use crate::rules::parse_human_duration;
 use crate::server::shared::{ResetOptions, Shared, DEFAULT_IDLE_STEP_LIMIT};
 use crate::sinks::{validate_sink_name, SinkScript, Sinks};
@@ -102,6 +102,8 @@ pub(super) async fn route(
         }
         (&Method::GET, ["config"]) => Ok(ok(config(shared))),
         (&Method::GET, ["events"]) => Ok(ok(events(shared, request)?)),
+        (&Method::GET, ["messages"]) => Ok(ok(messages(shared, request)?)),
+        (&Method::GET, ["dlq"]) => Ok(ok(dlq_details(shared, request))),
         (&Method::GET, ["messages", id, "timeline"]) => {
             let timeline = shared.engine().timeline(id);
             let timeline =
@@ -151,6 +153,13 @@ fn clock(shared: &Shared) -> Value {
         "nowIso": format_time(now),
         "mode": shared.clock.mode().name(),
     });
+    {
+        // Cheap counters that let a page poll for changes instead of fetching everything.
+        let engine = shared.engine();
+        body["eventCount"] = value_json!(engine.event_count());
+        body["messageCount"] = value_json!(engine.messages().count());
+        body["dlqCount"] = value_json!(engine.dlq_len());
+    }
     if let ClockMode::Running { speed } = shared.clock.mode() {
         body["speed"] = value_json!(speed);
     }
@@ -300,6 +309,86 @@ fn events(shared: &Shared, request: &ApiRequest) -> Result<Value, ApiError> {
         .map(to_value)
         .collect();
     Ok(value_json!({ "events": events }))
+}
+
+/// `GET /__mock/messages?url=&label=&state=`: the messages the engine still holds, in
+/// the order they were created.
+fn messages(shared: &Shared, request: &ApiRequest) -> Result<Value, ApiError> {
+    let pairs = request.query_pairs();
+    let url = value(&pairs, "url");
+    let label = value(&pairs, "label");
+    let state = value(&pairs, "state").map(parse_state).transpose()?;
+    let engine = shared.engine();
+    let mut held: Vec<&Message> = engine
+        .messages()
+        .filter(|m| url.is_none_or(|url| m.url == url))
+        .filter(|m| label.is_none_or(|label| m.labels.iter().any(|l| l == label)))
+        .filter(|m| state.is_none_or(|state| m.state == state))
+        .collect();
+    held.sort_by_key(|m| m.order);
+    let list: Vec<Value> = held.into_iter().map(message_summary).collect();
+    Ok(value_json!({ "messages": list }))
+}
+
+fn parse_state(raw: &str) -> Result<MessageState, ApiError> {
+    match raw.to_ascii_uppercase().as_str() {
+        "CREATED" => Ok(MessageState::Created),
+        "ACTIVE" => Ok(MessageState::Active),
+        "RETRY" => Ok(MessageState::Retry),
+        _ => Err(ApiError::invalid(
+            "state",
+            format!("`{raw}` is not CREATED, ACTIVE or RETRY"),
+        )),
+    }
+}
+
+fn message_summary(message: &Message) -> Value {
+    let kind = match message.kind {
+        MessageKind::Published => "published",
+        MessageKind::Callback { .. } => "callback",
+        MessageKind::FailureCallback { .. } => "failureCallback",
+    };
+    let mut body = value_json!({
+        "messageId": message.message_id,
+        "url": message.url,
+        "method": message.method,
+        "kind": kind,
+        "state": message.state,
+        "attempts": message.retried,
+        "maxRetries": message.max_retries,
+        "notBefore": message.not_before,
+        "createdAt": message.created_at,
+        "labels": message.labels,
+    });
+    if let Some(at) = message.next_delivery_at {
+        body["nextDeliveryAt"] = value_json!(at);
+    }
+    body
+}
+
+/// `GET /__mock/dlq?dlqId=`: what QStash's DLQ listing leaves out (when an entry arrived,
+/// when it expires, why, after how many attempts), for every entry or those named.
+fn dlq_details(shared: &Shared, request: &ApiRequest) -> Value {
+    let ids = values(&request.query_pairs(), &["dlqId", "dlqIds"]);
+    let engine = shared.engine();
+    let entries: Vec<Value> = engine
+        .dlq_entries()
+        .filter(|entry| ids.is_empty() || ids.contains(&entry.dlq_id))
+        .map(dlq_detail)
+        .collect();
+    value_json!({ "entries": entries })
+}
+
+fn dlq_detail(entry: &DlqEntry) -> Value {
+    value_json!({
+        "dlqId": entry.dlq_id,
+        "messageId": entry.message.message_id,
+        "enteredAt": entry.entered_at,
+        "expiresAt": entry.expires_at,
+        "reason": entry.reason,
+        // A message keeps the `Upstash-Retried` of its last attempt when it moves.
+        "attempts": entry.message.retried + 1,
+    })
 }
 
 fn sink_not_found(name: &str) -> ApiError {

@@ -72,6 +72,9 @@ pub(crate) async fn serve(
     if let Some(rest) = path.strip_prefix("/__sinks/") {
         return sinks::receive(&shared, request, rest, query.as_deref()).await;
     }
+    if let Some(response) = crate::console::serve(&method, &path) {
+        return response;
+    }
     if let Err(error) = authorize(&shared, request.headers(), query.as_deref()) {
         return error.into_response();
     }
