@@ -267,6 +267,33 @@ async fn an_extra_root_is_found_among_several_certificates_in_one_pem() {
 }
 
 #[tokio::test]
+async fn a_mock_built_with_an_extra_root_delivers_signed_messages_over_https() {
+    let ca = TestCa::new();
+    let server = TestServer::start_tls(Reply::status(200), &ca).await;
+    let mock = qstash_mock::MockServer::builder()
+        .trust_root_pem(ca.pem())
+        .start()
+        .await
+        .unwrap();
+    let destination = server.url("/secure");
+    let publish = http::Request::post(format!("{}/v2/publish/{destination}", mock.uri()))
+        .header("Authorization", format!("Bearer {}", mock.token()))
+        .body(http_body_util::Full::new(Bytes::from_static(b"hi")))
+        .unwrap();
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http();
+
+    let answer = client.request(publish).await.unwrap();
+    mock.settle().await;
+
+    assert_eq!(answer.status(), 200);
+    let received = server.only_request();
+    assert_eq!(received.path_and_query, "/secure");
+    assert!(received.header("upstash-signature").is_some());
+    assert!(mock.dlq().is_empty());
+}
+
+#[tokio::test]
 async fn https_without_the_extra_root_fails_with_a_connection_error() {
     let ca = TestCa::new();
     let server = TestServer::start_tls(Reply::status(200), &ca).await;
