@@ -31,6 +31,7 @@
 //! - [`signing`]: the `Upstash-Signature` JWT.
 //! - [`sinks`]: scripted destinations served by the mock itself.
 //! - `server` and `api` (private): the async shell, the HTTP routes and the control plane.
+//! - `console` (private): the DLQ console, a web page at `/__console`.
 
 #![warn(missing_docs)]
 

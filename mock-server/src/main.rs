@@ -184,7 +184,8 @@ fn print_environment(mock: &MockServer, mode: ClockMode, plan: Plan, seed: u64) 
          QSTASH_TOKEN={}\n  \
          QSTASH_CURRENT_SIGNING_KEY={}\n  \
          QSTASH_NEXT_SIGNING_KEY={}\n\n\
-         Control plane: {url}/__mock/clock  (see the README for every route)\n",
+         Control plane: {url}/__mock/clock  (see the README for every route)\n\
+         DLQ console:   {url}/__console  (sign in with QSTASH_TOKEN)\n",
         mode.name(),
         mock.token(),
         keys.current,

@@ -64,8 +64,12 @@ describe('the DLQ console', () => {
     await mock?.stop();
   });
 
+  test('the start-up output links the console', () => {
+    assert.equal(mock.consoleUrl, `${mock.url}/__console`);
+  });
+
   test('the page is served without a token and with strict security headers', async () => {
-    const response = await fetch(`${mock.url}/__console`);
+    const response = await fetch(mock.consoleUrl);
 
     assert.equal(response.status, 200);
     assert.match(response.headers.get('content-security-policy'), /^default-src 'self'/);

@@ -41,7 +41,8 @@ async function freePort() {
 
 /**
  * Starts the `qstash-mock` binary on a free port with a frozen clock and waits for its
- * start-up output. `name` names its log file under artifacts/console/.
+ * start-up output, down to the console's link. `name` names its log file under
+ * artifacts/console/.
  */
 export async function startMock(name, extraArgs = []) {
   await mkdir(artifacts, { recursive: true });
@@ -73,22 +74,32 @@ export async function startMock(name, extraArgs = []) {
         if (match) {
           found[match[1]] = match[2];
         }
+        const link = /^DLQ console:\s+(\S+)/.exec(line);
+        if (link) {
+          found.console = link[1];
+        }
       }
-      if (found.QSTASH_URL && found.QSTASH_TOKEN) {
+      if (found.QSTASH_URL && found.QSTASH_TOKEN && found.console) {
         done(found);
       }
     });
   });
   child.removeAllListeners('exit');
   child.stdout.on('data', (chunk) => log.write(chunk));
+  // Should the test process end without `stop()`, the mock must not outlive it.
+  const orphan = () => child.kill('SIGTERM');
+  process.once('exit', orphan);
 
   const url = environment.QSTASH_URL;
   const token = environment.QSTASH_TOKEN;
   return {
     url,
     token,
+    /** The console's address as the start-up output gives it. */
+    consoleUrl: environment.console,
     api: (method, path, options) => request(url, token, method, path, options),
     async stop() {
+      process.removeListener('exit', orphan);
       if (child.exitCode === null) {
         const exited = new Promise((done) => child.once('exit', done));
         child.kill('SIGTERM');
@@ -136,7 +147,7 @@ export async function openBrowser() {
     executablePath: process.env.CHROMIUM_BIN ?? '/usr/bin/chromium',
     headless: true,
     args: CHROMIUM_FLAGS,
-    viewport: { width: 1400, height: 900 },
+    viewport: { width: 1400, height: 640 },
     deviceScaleFactor: 1,
     timezoneId: 'UTC',
     locale: 'en-GB',
