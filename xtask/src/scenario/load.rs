@@ -116,7 +116,7 @@ pub fn load(path: &Path) -> Result<Scenario, LoadError> {
 pub fn parse(text: &str, file: &str, default_name: &str) -> Result<Scenario, LoadError> {
     let source = Source { file, text };
     let spec: FileSpec = toml::from_str(text).map_err(|error| {
-        let message = error.message().trim_end().to_owned();
+        let message = error.message().trim_end().replace('\n', "; ");
         match error.span() {
             Some(span) => source.error(span, message),
             None => source.error(0..0, message),

@@ -99,6 +99,16 @@ impl Session {
         if let Some(retries) = mock.default_retries {
             body["defaultRetries"] = json!(retries);
         }
+        // A running clock would let work fall due between two steps, and would move
+        // between the reset and the first step; freeze it first, since a reset keeps the
+        // clock's mode.
+        client
+            .control(
+                Method::PUT,
+                "/__mock/clock/mode",
+                Some(&json!({ "mode": "frozen" })),
+            )
+            .await?;
         let reset = client
             .control(Method::POST, "/__mock/reset", Some(&body))
             .await?;
@@ -112,15 +122,6 @@ impl Session {
             .trim_end_matches('/')
             .to_owned();
 
-        // A running clock would let retries fall due between two steps; freeze it so
-        // that time moves only when a step says so.
-        client
-            .control(
-                Method::PUT,
-                "/__mock/clock/mode",
-                Some(&json!({ "mode": "frozen" })),
-            )
-            .await?;
         for sink in &scenario.sinks {
             let path = format!("/__mock/sinks/{}", sink.name);
             client
@@ -398,11 +399,15 @@ impl Session {
                     Some(dlq_id) => format!(" from DLQ entry {dlq_id}"),
                     None => String::new(),
                 };
+                let retries = match event["maxRetries"].as_u64() {
+                    Some(1) => "1 retry".to_owned(),
+                    Some(n) => format!("{n} retries"),
+                    None => "unknown retries".to_owned(),
+                };
                 format!(
-                    "to {}{origin}; first attempt at {}, up to {} retries",
+                    "to {}{origin}; first attempt at {}, up to {retries}",
                     self.redact(text("url")),
                     at("notBefore"),
-                    event["maxRetries"]
                 )
             }
             "deduplicated" => format!(
