@@ -67,6 +67,9 @@ class MockControl:
     def advance(self, by: str) -> Any:
         return self.call("POST", "/__mock/clock/advance", {"by": by})
 
+    def advance_to(self, ms: int) -> Any:
+        return self.call("POST", "/__mock/clock/advance-to", {"to": ms})
+
     def run_until_idle(self) -> Any:
         return self.call("POST", "/__mock/clock/run-until-idle", {"maxSteps": 1000})
 

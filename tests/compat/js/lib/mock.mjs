@@ -39,6 +39,10 @@ export class MockControl {
     return this.call("POST", "/__mock/clock/advance", { by });
   }
 
+  advanceTo(ms) {
+    return this.call("POST", "/__mock/clock/advance-to", { to: ms });
+  }
+
   runUntilIdle() {
     return this.call("POST", "/__mock/clock/run-until-idle", { maxSteps: 1000 });
   }
