@@ -9,9 +9,9 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from unittest import mock as patching
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Dict, List, Optional
+from unittest import mock as patching
 
 import jwt.api_jwt
 from qstash import Receiver
