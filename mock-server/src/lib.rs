@@ -46,7 +46,9 @@ pub mod signing;
 pub mod sinks;
 
 pub use clock::ClockMode;
-pub use engine::{Plan, SigningKeys, DEV_CURRENT_SIGNING_KEY, DEV_NEXT_SIGNING_KEY, DEV_TOKEN};
+pub use engine::{
+    CancelledSpelling, Plan, SigningKeys, DEV_CURRENT_SIGNING_KEY, DEV_NEXT_SIGNING_KEY, DEV_TOKEN,
+};
 pub use server::{
     AdvanceReport, MockServer, MockServerBuilder, ResetOptions, SinkBuilder, StartError, DEFAULT_IDLE_STEP_LIMIT,
 };

@@ -1,5 +1,7 @@
 //! The settings an engine is built with: seed, plan limits, retention, keys.
 
+use super::logs::CancelledSpelling;
+use super::quota::RateLimits;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -63,6 +65,16 @@ impl Plan {
         match self {
             Plan::Free => 15 * MINUTE,
             Plan::Payg | Plan::Fixed1M | Plan::Fixed10M => 2 * HOUR,
+        }
+    }
+
+    /// The parallelism the plan allows across all flow-control keys. The pricing page
+    /// gives none for Free, which gets the pay-as-you-go figure.
+    pub fn max_parallelism(self) -> u32 {
+        match self {
+            Plan::Free | Plan::Payg => 100,
+            Plan::Fixed1M => 200,
+            Plan::Fixed10M => 1000,
         }
     }
 
@@ -152,6 +164,12 @@ pub struct EngineConfig {
     pub default_retries: u32,
     /// The keys at start.
     pub signing_keys: SigningKeys,
+    /// How `/v2/logs` spells the cancelled state (`CANCELED` by default).
+    #[serde(default)]
+    pub cancelled_spelling: CancelledSpelling,
+    /// Optional daily quota and burst limit, both off by default.
+    #[serde(default)]
+    pub rate_limits: RateLimits,
 }
 
 impl Default for EngineConfig {
@@ -163,6 +181,8 @@ impl Default for EngineConfig {
             dedup_window_ms: 10 * MINUTE,
             default_retries: 3,
             signing_keys: SigningKeys::dev(),
+            cancelled_spelling: CancelledSpelling::default(),
+            rate_limits: RateLimits::default(),
         }
     }
 }

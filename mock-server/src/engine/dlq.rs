@@ -82,7 +82,10 @@ impl DlqFilter {
         let message = &entry.message;
         let in_list =
             |list: &[String], value: &str| list.is_empty() || list.iter().any(|v| v == value);
-        let optional_in_list = |list: &[String]| list.is_empty();
+        let optional_in_list = |list: &[String], value: Option<&String>| {
+            list.is_empty() || value.is_some_and(|v| list.contains(v))
+        };
+        let routing = &message.routing;
 
         self.message_id
             .as_ref()
@@ -96,12 +99,13 @@ impl DlqFilter {
                     .caller_ip
                     .as_ref()
                     .is_some_and(|ip| self.caller_ips.contains(ip)))
-            // The mock has no URL groups, queues, schedules or flow control yet, so a
-            // filter on any of them matches nothing.
-            && optional_in_list(&self.topic_names)
-            && optional_in_list(&self.queue_names)
-            && optional_in_list(&self.schedule_ids)
-            && optional_in_list(&self.flow_control_keys)
+            && optional_in_list(&self.topic_names, routing.topic_name.as_ref())
+            && optional_in_list(&self.queue_names, routing.queue_name.as_ref())
+            && optional_in_list(&self.schedule_ids, routing.schedule_id.as_ref())
+            && optional_in_list(
+                &self.flow_control_keys,
+                routing.flow_control.as_ref().map(|f| &f.key),
+            )
             && self.from_date.is_none_or(|from| entry.entered_at >= from)
             && self.to_date.is_none_or(|to| entry.entered_at <= to)
     }

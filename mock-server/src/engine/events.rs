@@ -1,6 +1,7 @@
 //! The event log: everything the engine did, in a deterministic order.
 
-use super::message::OrderKey;
+use super::dlq::RecordedResponse;
+use super::message::{Message, OrderKey};
 use crate::rules::{IgnoredHeader, RetryDelay};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -206,11 +207,20 @@ struct EventKey {
 }
 
 /// The events, kept sorted by [`EventKey`] whatever order they were recorded in.
+///
+/// Beside the events, the log keeps what `/v2/logs` shows but the events leave out to
+/// stay small and free of wall-clock noise: each message as created, and the answer of
+/// each failed attempt.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(crate) struct EventLog {
     #[serde(with = "crate::engine::serde_util::pairs")]
     entries: BTreeMap<EventKey, Event>,
     recorded: u64,
+    #[serde(default)]
+    created: BTreeMap<String, Message>,
+    /// By `{message id}/{retried}`.
+    #[serde(default)]
+    answers: BTreeMap<String, RecordedResponse>,
 }
 
 impl EventLog {
@@ -244,5 +254,32 @@ impl EventLog {
 
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
+    }
+
+    /// Keeps a message as it was created.
+    pub(crate) fn remember_created(&mut self, message: &Message) {
+        self.created
+            .insert(message.message_id.clone(), message.clone());
+    }
+
+    /// A message as it was created.
+    pub(crate) fn created(&self, message_id: &str) -> Option<&Message> {
+        self.created.get(message_id)
+    }
+
+    /// Keeps the answer of a failed attempt.
+    pub(crate) fn remember_answer(
+        &mut self,
+        message_id: &str,
+        retried: u32,
+        answer: RecordedResponse,
+    ) {
+        self.answers
+            .insert(format!("{message_id}/{retried}"), answer);
+    }
+
+    /// The answer of a failed attempt, when there was one.
+    pub(crate) fn answer(&self, message_id: &str, retried: u32) -> Option<&RecordedResponse> {
+        self.answers.get(&format!("{message_id}/{retried}"))
     }
 }

@@ -114,6 +114,47 @@ pub struct Message {
     pub state: MessageState,
     /// Unix ms of the next attempt, while one is scheduled.
     pub next_delivery_at: Option<u64>,
+    /// The URL group, queue, schedule and flow control the message came through.
+    #[serde(flatten, default)]
+    pub routing: Routing,
+}
+
+/// Where a message came from beyond its URL: a URL group, a queue, a schedule, and the
+/// flow control it is subject to. Every field is absent for a plain publish.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Routing {
+    /// The URL group it was published to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic_name: Option<String>,
+    /// The name of the group's endpoint it goes to, when the endpoint has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint_name: Option<String>,
+    /// The queue it waits in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_name: Option<String>,
+    /// The schedule that created it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule_id: Option<String>,
+    /// `Upstash-Flow-Control-Key` and `-Value`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flow_control: Option<FlowControlSpec>,
+}
+
+/// A flow-control key with the limits one publish asked for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FlowControlSpec {
+    /// `Upstash-Flow-Control-Key`.
+    pub key: String,
+    /// At most this many attempts of the key in flight at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parallelism: Option<u32>,
+    /// At most this many attempts of the key start per period.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<u32>,
+    /// The rate's period in ms (one second unless given).
+    pub period_ms: u64,
 }
 
 impl Message {

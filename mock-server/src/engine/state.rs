@@ -6,7 +6,7 @@ use super::dlq::{DlqEntry, DlqFilter, DlqPage, RecordedResponse};
 use super::error::EngineError;
 use super::events::{DlqReason, Event, EventKind, EventLog, NextRetry};
 use super::ids;
-use super::message::{CallbackSpec, Message, MessageKind, MessageState, OrderKey};
+use super::message::{CallbackSpec, Message, MessageKind, MessageState, OrderKey, Routing};
 use super::publish::{PublishRequest, PublishSettings, Published};
 use crate::rules::{choose_retry_delay, format_duration_ms};
 use crate::signing::sign_delivery;
@@ -32,6 +32,11 @@ struct DueKey {
 enum Work {
     Deliver { message_id: String },
     Expire { dlq_id: String },
+    /// A schedule's firing.
+    #[serde(rename_all = "camelCase")]
+    Fire { schedule_id: String },
+    /// The end of a flow-control key's rate period: its waitlist may move again.
+    Release { key: String },
 }
 
 /// Where a DLQ entry sits: entry time, then its number within that millisecond.
@@ -80,6 +85,18 @@ pub struct Engine {
     last_dlq_key: Option<DlqKey>,
     dedup: BTreeMap<String, DedupRecord>,
     events: EventLog,
+    #[serde(default)]
+    pub(super) topics: super::topics::Topics,
+    #[serde(default)]
+    pub(super) queues: super::queues::Queues,
+    #[serde(default)]
+    pub(super) schedules: super::schedules::Schedules,
+    #[serde(default)]
+    pub(super) flow_control: super::flow_control::FlowControls,
+    #[serde(default)]
+    pub(super) bulk_actions: super::bulk_actions::BulkActions,
+    #[serde(default)]
+    pub(super) quota: super::quota::QuotaUsage,
 }
 
 impl Engine {
@@ -98,6 +115,12 @@ impl Engine {
             last_dlq_key: None,
             dedup: BTreeMap::new(),
             events: EventLog::default(),
+            topics: Default::default(),
+            queues: Default::default(),
+            schedules: Default::default(),
+            flow_control: Default::default(),
+            bulk_actions: Default::default(),
+            quota: Default::default(),
         }
     }
 
@@ -140,10 +163,26 @@ impl Engine {
     /// [`EngineError::InvalidInput`] for a destination that is not an http(s) URL or a
     /// delay over the plan's limit; [`EngineError::PayloadTooLarge`] for a body over it.
     pub fn publish(&mut self, now: u64, request: PublishRequest) -> Result<Published, EngineError> {
+        self.publish_with(now, request, Routing::default())
+    }
+
+    /// Accepts a publish that came through a URL group, queue or schedule, or that
+    /// carries flow control.
+    pub fn publish_with(
+        &mut self,
+        now: u64,
+        request: PublishRequest,
+        routing: Routing,
+    ) -> Result<Published, EngineError> {
         validate_destination(&request.destination)?;
         self.check_body_size(request.body.len())?;
         let not_before = self.not_before(now, &request.settings)?;
-        let dedup_key = deduplication_key(&request);
+        // One publish to a URL group fans out to several messages that share the
+        // deduplication id, so the key is scoped to the endpoint.
+        let dedup_key = deduplication_key(&request).map(|key| match &routing.topic_name {
+            Some(_) => format!("{key}@{}", request.destination),
+            None => key,
+        });
         self.forget_expired_dedup(now);
 
         if let Some(key) = &dedup_key {
@@ -198,7 +237,9 @@ impl Engine {
             retried: 0,
             state: MessageState::Created,
             next_delivery_at: Some(not_before),
+            routing,
         };
+        self.quota.count_message(now);
         if let Some(key) = dedup_key {
             let expires_at = now.saturating_add(self.config.dedup_window_ms);
             self.dedup.insert(
@@ -241,11 +282,16 @@ impl Engine {
             let (key, work) = entry.remove_entry();
             match work {
                 Work::Deliver { message_id } => {
+                    if !self.flow_control_admits(key.at, &message_id) {
+                        continue;
+                    }
                     if let Some(attempt) = self.begin_attempt(key, &message_id) {
                         attempts.push(attempt);
                     }
                 }
                 Work::Expire { dlq_id } => self.expire(key.at, &dlq_id),
+                Work::Fire { schedule_id } => self.fire_schedule(key.at, &schedule_id),
+                Work::Release { key: flow_key } => self.release_flow_control(key.at, &flow_key),
             }
         }
         attempts
@@ -258,11 +304,19 @@ impl Engine {
         };
         if message.state == MessageState::CancelRequested {
             // The cancel already took effect in the log; the answer is dropped.
+            let message = message.clone();
             self.messages.remove(&attempt.message_id);
+            self.attempt_ended(now, &message);
+            self.message_left(now, &message);
             return;
         }
         let message = message.clone();
         let response = recorded_response(&outcome);
+        self.attempt_ended(now, &message);
+        if !(200..300).contains(&response.status) && response.status != 0 {
+            self.events
+                .remember_answer(&message.message_id, message.retried, response.clone());
+        }
 
         if (200..300).contains(&response.status) {
             self.record(
@@ -276,6 +330,7 @@ impl Engine {
             );
             self.publish_callback(now, &message, &response);
             self.messages.remove(&message.message_id);
+            self.message_left(now, &message);
             return;
         }
 
@@ -374,8 +429,8 @@ impl Engine {
             if let Some(message) = self.messages.get_mut(message_id) {
                 message.state = MessageState::CancelRequested;
             }
-        } else {
-            self.messages.remove(message_id);
+        } else if let Some(message) = self.messages.remove(message_id) {
+            self.message_left(now, &message);
         }
         self.record(
             order,
@@ -556,8 +611,65 @@ impl Engine {
 
 // The transitions, private to the engine.
 impl Engine {
-    fn record(&mut self, order: OrderKey, time: u64, kind: EventKind) {
+    pub(super) fn record(&mut self, order: OrderKey, time: u64, kind: EventKind) {
         self.events.record(order, Event { time, kind });
+    }
+
+    /// The event log, with what it keeps for `/v2/logs`.
+    pub(super) fn event_log(&self) -> &EventLog {
+        &self.events
+    }
+
+    /// Schedules an attempt of a held message.
+    pub(super) fn schedule_delivery(&mut self, at: u64, order: OrderKey, message_id: &str) {
+        let work = Work::Deliver {
+            message_id: message_id.to_owned(),
+        };
+        self.schedule(at, order, 0, work);
+    }
+
+    /// Schedules a schedule's firing. Firings sort before the deliveries of the same
+    /// instant, by the schedule's creation number.
+    pub(super) fn schedule_firing(&mut self, at: u64, number: u32, schedule_id: &str) {
+        let order = OrderKey {
+            origin: 0,
+            derived: number,
+        };
+        let work = Work::Fire {
+            schedule_id: schedule_id.to_owned(),
+        };
+        self.schedule(at, order, 0, work);
+    }
+
+    /// Drops the pending firing of a schedule, if any.
+    pub(super) fn unschedule_firing(&mut self, schedule_id: &str) {
+        self.due.retain(
+            |_, work| !matches!(work, Work::Fire { schedule_id: id } if id == schedule_id),
+        );
+    }
+
+    /// Wakes a flow-control key's waitlist at `at`; `number` is the key's creation number.
+    pub(super) fn schedule_release(&mut self, at: u64, number: u32, key: &str) {
+        let order = OrderKey {
+            origin: 0,
+            derived: number,
+        };
+        let work = Work::Release {
+            key: key.to_owned(),
+        };
+        self.schedule(at, order, 2, work);
+    }
+
+    /// The held message, cancelled ones included.
+    pub(super) fn held_message(&self, message_id: &str) -> Option<&Message> {
+        self.messages.get(message_id)
+    }
+
+    /// Whether any held message descends from the API call `origin`.
+    pub(super) fn origin_is_live(&self, origin: u64) -> bool {
+        self.messages
+            .values()
+            .any(|message| message.order.origin == origin)
     }
 
     fn schedule(&mut self, at: u64, order: OrderKey, slot: u8, work: Work) {
@@ -576,11 +688,17 @@ impl Engine {
                 from_dlq_id,
             },
         );
-        let work = Work::Deliver {
-            message_id: message.message_id.clone(),
-        };
-        self.schedule(message.not_before, message.order, 0, work);
-        self.messages.insert(message.message_id.clone(), message);
+        self.events.remember_created(&message);
+        self.register_flow_control(&message);
+        let queue = message.routing.queue_name.clone();
+        let message_id = message.message_id.clone();
+        let (at, order) = (message.not_before, message.order);
+        self.messages.insert(message_id.clone(), message);
+        // A queued message waits for its turn; the queue schedules it when it comes.
+        match queue {
+            Some(queue) => self.join_queue(now, &queue, &message_id),
+            None => self.schedule_delivery(at, order, &message_id),
+        }
     }
 
     fn begin_attempt(&mut self, key: DueKey, message_id: &str) -> Option<Attempt> {
@@ -606,6 +724,12 @@ impl Engine {
         ];
         if let Some(ip) = &message.caller_ip {
             headers.push(("Upstash-Caller-Ip".to_owned(), ip.clone()));
+        }
+        if let Some(topic) = &message.routing.topic_name {
+            headers.push(("Upstash-Topic-Name".to_owned(), topic.clone()));
+        }
+        if let Some(schedule_id) = &message.routing.schedule_id {
+            headers.push(("Upstash-Schedule-Id".to_owned(), schedule_id.clone()));
         }
         headers.extend(message.headers.iter().cloned());
         let method =
@@ -676,6 +800,7 @@ impl Engine {
         self.dlq_index.insert(dlq_id.clone(), key);
         self.dlq.insert(key, entry);
         self.publish_failure_callback(now, &failure_source, &failure_response, &dlq_id);
+        self.message_left(now, &failure_source);
     }
 
     fn expire(&mut self, now: u64, dlq_id: &str) {
@@ -788,6 +913,7 @@ impl Engine {
             retried: 0,
             state: MessageState::Created,
             next_delivery_at: Some(now),
+            routing: Routing::default(),
         };
         self.record(
             source.order,

@@ -9,12 +9,14 @@
 //! - [`duration`]: `Upstash-Delay`/`Upstash-Timeout`, Go and human durations,
 //!   and the compact format used in reports.
 //! - [`expr`]: the `Upstash-Retry-Delay` expression language.
+//! - [`cron`]: `Upstash-Cron` expressions and their next firing.
 //! - [`backoff`]: default backoff, retry-after style response headers, and
 //!   [`choose_retry_delay`], which combines them with an expression.
 
 #![warn(missing_docs)]
 
 pub mod backoff;
+pub mod cron;
 pub mod duration;
 pub mod expr;
 
@@ -27,5 +29,6 @@ pub use self::{
         format_duration_ms, parse_go_duration, parse_human_duration, parse_upstash_duration,
         DurationError,
     },
+    cron::{Cron, CronError},
     expr::{ExprError, RetryDelayExpr, MAX_NESTING},
 };

@@ -13,7 +13,8 @@ pub use shared::DEFAULT_IDLE_STEP_LIMIT;
 use crate::clock::{BackwardsError, ClockMode};
 use crate::delivery::{Deliverer, DeliveryConfig, DeliveryError, HostMapping};
 use crate::engine::{
-    DlqEntry, Engine, EngineConfig, Event, Plan, SigningKeys, Timeline, DEV_TOKEN,
+    CancelledSpelling, DlqEntry, Engine, EngineConfig, Event, Plan, SigningKeys, Timeline,
+    DEV_TOKEN,
 };
 use crate::sinks::ReceivedRequest;
 use expectations::Expectation;
@@ -165,6 +166,28 @@ impl MockServerBuilder {
     /// Retries when a publish gives no `Upstash-Retries` (3 by default).
     pub fn default_retries(mut self, retries: u32) -> Self {
         self.engine.default_retries = retries;
+        self
+    }
+
+    /// How `/v2/logs` spells the cancelled state: `CANCELED` (the default, which the
+    /// official SDKs expect) or `CANCELLED` (as the API reference writes it).
+    pub fn cancelled_spelling(mut self, spelling: CancelledSpelling) -> Self {
+        self.engine.cancelled_spelling = spelling;
+        self
+    }
+
+    /// Refuses publishes with 429 and `RateLimit-*` headers once `limit` messages were
+    /// published in a UTC day of the mock's clock (no limit by default).
+    pub fn daily_message_limit(mut self, limit: u64) -> Self {
+        self.engine.rate_limits.daily_messages = Some(limit);
+        self
+    }
+
+    /// Refuses calls other than publish, enqueue and batch with 429 and
+    /// `Burst-RateLimit-*` headers beyond `limit` per second of the mock's clock (no
+    /// limit by default).
+    pub fn burst_limit(mut self, limit: u64) -> Self {
+        self.engine.rate_limits.burst_per_second = Some(limit);
         self
     }
 
