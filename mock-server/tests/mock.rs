@@ -754,7 +754,7 @@ async fn bad_input_gets_a_clear_error_and_loses_nothing_already_accepted() {
             400,
             "script",
         ),
-        (api.get("/v2/queues").await, 501, "does not support"),
+        (api.get("/v2/workflows/runs").await, 501, "does not support"),
     ];
 
     for (answer, status, needle) in cases {

@@ -1,5 +1,6 @@
 //! The dead letter queue routes: list, get, delete one or many, retry one or many.
 
+use super::bulk_actions::filter_of;
 use super::error::ApiError;
 use super::publish::parse_settings;
 use super::query::{value, values};
@@ -60,6 +61,8 @@ pub(super) fn route(
         (&Method::GET, "") => list(shared, request),
         (&Method::DELETE, "") => delete_many(shared, request),
         (&Method::DELETE, "/multi") => delete_listed(shared, request),
+        (&Method::DELETE, "/bulk") => delete_bulk(shared, request),
+        (&Method::POST, "/retry/bulk") => retry_bulk(shared, request),
         (&Method::POST, "/retry") => retry_many(shared, request),
         (&Method::POST, "/retry/multi") => retry_listed(shared, request),
         (&Method::POST, rest) if rest.starts_with("/retry/") => {
@@ -128,6 +131,51 @@ fn delete_many(shared: &Arc<Shared>, request: &ApiRequest) -> Result<HttpRespons
         answer["cursor"] = serde_json::Value::String(cursor);
     }
     Ok(json(StatusCode::OK, &answer))
+}
+
+/// `DELETE /v2/dlq/bulk`: deletes every entry the filters select and answers with the
+/// id of a bulk action, finished at once.
+fn delete_bulk(shared: &Arc<Shared>, request: &ApiRequest) -> Result<HttpResponse, ApiError> {
+    let pairs = request.query_pairs();
+    reject_unknown(&pairs)?;
+    let filter = parse_filter(&pairs)?;
+    let now = shared.clock.now_ms();
+    let mut engine = shared.engine();
+    let page = engine.dlq_page(&filter, None, usize::MAX)?;
+    let deleted = page
+        .entries
+        .iter()
+        .filter(|entry| engine.dlq_delete(now, &entry.dlq_id).is_ok())
+        .count();
+    let action = engine.record_bulk_action(now, "delete", filter_of(&pairs), deleted as u64);
+    Ok(json(
+        StatusCode::OK,
+        &serde_json::json!({ "actionId": action.action_id }),
+    ))
+}
+
+/// `POST /v2/dlq/retry/bulk`: retries every entry the filters select and answers with
+/// the id of a bulk action, finished at once.
+fn retry_bulk(shared: &Arc<Shared>, request: &ApiRequest) -> Result<HttpResponse, ApiError> {
+    let pairs = request.query_pairs();
+    reject_unknown(&pairs)?;
+    let filter = parse_filter(&pairs)?;
+    let overrides = parse_settings(&request.headers, &pairs)?;
+    let now = shared.clock.now_ms();
+    let mut engine = shared.engine();
+    let page = engine.dlq_page(&filter, None, usize::MAX)?;
+    let mut retried = 0;
+    for entry in &page.entries {
+        engine.dlq_retry(now, &entry.dlq_id, &overrides)?;
+        retried += 1;
+    }
+    let action = engine.record_bulk_action(now, "retry", filter_of(&pairs), retried);
+    drop(engine);
+    shared.wake.notify_one();
+    Ok(json(
+        StatusCode::OK,
+        &serde_json::json!({ "actionId": action.action_id }),
+    ))
 }
 
 /// `DELETE /v2/dlq/multi` with `{"dlqIds": [...]}`.

@@ -21,6 +21,11 @@ impl ApiError {
         }
     }
 
+    /// The refusal's text, for answers that carry it in a JSON array slot.
+    pub(crate) fn message(&self) -> &str {
+        &self.message
+    }
+
     pub(crate) fn bad_request(message: impl Into<String>) -> Self {
         ApiError::new(StatusCode::BAD_REQUEST, message)
     }

@@ -3,14 +3,23 @@
 //! Routing reads the raw request target, since a publish destination is a whole URL
 //! (`/v2/publish/https://example.com/hook?a=b`) whose `//` and query string must survive.
 
+mod batch;
+mod bulk_actions;
 mod control;
 mod dlq;
+mod enqueue;
 mod error;
+mod flow_control;
 mod keys;
+mod logs;
 mod messages;
 mod publish;
 mod query;
+mod queues;
+mod quota;
+mod schedules;
 mod sinks;
+mod topics;
 
 pub(crate) use sinks::DropConnection;
 mod views;
@@ -107,6 +116,9 @@ async fn route(shared: &Arc<Shared>, request: &ApiRequest) -> Result<HttpRespons
     let path = request.path.as_str();
     let method = &request.method;
 
+    if let Some(refusal) = quota::refusal(shared, request) {
+        return Ok(refusal);
+    }
     if let Some(destination) = path.strip_prefix("/v2/publish/") {
         return match *method {
             Method::POST => publish::publish(shared, request, destination),
@@ -125,6 +137,30 @@ async fn route(shared: &Arc<Shared>, request: &ApiRequest) -> Result<HttpRespons
     if path == "/v2/keys" || path == "/v2/keys/rotate" {
         return keys::route(shared, request, path);
     }
+    if path == "/v2/logs" || path == "/v2/events" {
+        return logs::route(shared, request);
+    }
+    if path == "/v2/batch" {
+        return batch::route(shared, request);
+    }
+    if let Some(rest) = path.strip_prefix("/v2/enqueue/") {
+        return enqueue::route(shared, request, rest);
+    }
+    if path == "/v2/queues" || path.starts_with("/v2/queues/") {
+        return queues::route(shared, request, &path["/v2/queues".len()..]);
+    }
+    if path == "/v2/topics" || path.starts_with("/v2/topics/") {
+        return topics::route(shared, request, &path["/v2/topics".len()..]);
+    }
+    if path == "/v2/schedules" || path.starts_with("/v2/schedules/") {
+        return schedules::route(shared, request, &path["/v2/schedules".len()..]);
+    }
+    if path.starts_with("/v2/flowControl") || path == "/v2/globalParallelism" {
+        return flow_control::route(shared, request, path);
+    }
+    if let Some(action_id) = path.strip_prefix("/v2/bulkActions/") {
+        return bulk_actions::route(shared, request, action_id);
+    }
     if is_known_unsupported(path) {
         return Err(ApiError::new(
             StatusCode::NOT_IMPLEMENTED,
@@ -135,18 +171,7 @@ async fn route(shared: &Arc<Shared>, request: &ApiRequest) -> Result<HttpRespons
 }
 
 fn is_known_unsupported(path: &str) -> bool {
-    const PREFIXES: &[&str] = &[
-        "/v2/batch",
-        "/v2/enqueue/",
-        "/v2/queues",
-        "/v2/topics",
-        "/v2/schedules",
-        "/v2/logs",
-        "/v2/events",
-        "/v2/flowControl",
-        "/v2/globalParallelism",
-        "/v2/bulkActions",
-    ];
+    const PREFIXES: &[&str] = &["/v2/workflows", "/v2/notify", "/v2/wait"];
     PREFIXES.iter().any(|prefix| path.starts_with(prefix))
 }
 

@@ -2,9 +2,12 @@
 //! retries reuse for their overrides.
 
 use super::error::ApiError;
+use super::flow_control::parse_flow_control;
 use super::query::split_publish_query;
 use super::{json, ApiRequest, HttpResponse};
-use crate::engine::{CallbackSpec, PublishRequest, PublishSettings};
+use crate::engine::{
+    validate_name, CallbackSpec, Engine, PublishRequest, PublishSettings, Published, Routing,
+};
 use crate::rules::{parse_upstash_duration, RetryDelayExpr};
 use crate::server::shared::Shared;
 use http::StatusCode;
@@ -31,36 +34,78 @@ pub(super) fn publish(
     request: &ApiRequest,
     raw_destination: &str,
 ) -> Result<HttpResponse, ApiError> {
+    publish_routed(shared, request, raw_destination, None)
+}
+
+/// Publishes to a URL or a URL group, through `queue` when given.
+pub(super) fn publish_routed(
+    shared: &Arc<Shared>,
+    request: &ApiRequest,
+    raw_destination: &str,
+    queue: Option<String>,
+) -> Result<HttpResponse, ApiError> {
     let (own_query, settings_query) = split_publish_query(request.query.as_deref());
     let destination = match own_query {
         Some(query) => format!("{raw_destination}?{query}"),
         None => raw_destination.to_owned(),
     };
     let settings = parse_settings(&request.headers, &settings_query)?;
+    let routing = Routing {
+        queue_name: queue,
+        flow_control: parse_flow_control(&request.headers, &settings_query)?,
+        ..Routing::default()
+    };
     let now = shared.clock.now_ms();
+    let publish = PublishRequest {
+        destination,
+        body: request.body.clone(),
+        settings,
+        caller_ip: Some(request.peer.ip().to_string()),
+    };
 
-    let published = shared.engine().publish(
-        now,
-        PublishRequest {
-            destination,
-            body: request.body.clone(),
-            settings,
-            caller_ip: Some(request.peer.ip().to_string()),
-        },
-    )?;
+    let (status, body) = send(&mut shared.engine(), now, publish, routing)?;
     shared.wake.notify_one();
+    Ok(json(status, &body))
+}
 
+/// Publishes to a URL (answering an object) or to the URL group the destination names
+/// (answering an array with one object per endpoint), as QStash does.
+pub(super) fn send(
+    engine: &mut Engine,
+    now: u64,
+    request: PublishRequest,
+    routing: Routing,
+) -> Result<(StatusCode, serde_json::Value), ApiError> {
+    let destination = request.destination.clone();
+    if destination.contains("://") || engine.url_group(&destination).is_none() {
+        if !destination.contains("://") && validate_name("destination", &destination).is_ok() {
+            return Err(ApiError::invalid(
+                "destination",
+                format!("`{destination}` is neither an http(s) URL nor an existing URL group"),
+            ));
+        }
+        let published = engine.publish_with(now, request, routing)?;
+        let status = if published.deduplicated {
+            StatusCode::ACCEPTED
+        } else {
+            StatusCode::OK
+        };
+        return Ok((status, published_json(&published)));
+    }
+    let published = engine.publish_to_url_group(now, request, routing)?;
+    let answers = published.iter().map(published_json).collect();
+    Ok((StatusCode::OK, serde_json::Value::Array(answers)))
+}
+
+fn published_json(published: &Published) -> serde_json::Value {
     let mut body = serde_json::json!({
         "messageId": published.message_id,
         "url": published.url,
     });
-    let status = if published.deduplicated {
+    if published.deduplicated {
         body["deduplicated"] = serde_json::Value::Bool(true);
-        StatusCode::ACCEPTED
-    } else {
-        StatusCode::OK
-    };
-    Ok(json(status, &body))
+    }
+    body
 }
 
 /// The settings named by headers and lower-case `upstash-*` query parameters. A header

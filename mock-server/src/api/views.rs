@@ -1,6 +1,6 @@
 //! The JSON shapes QStash answers with, built from engine types.
 
-use crate::engine::{header_map, DlqEntry, Message};
+use crate::engine::{header_map, DlqEntry, Message, Routing};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use serde_json::{json, Map, Value};
@@ -57,7 +57,36 @@ pub(crate) fn message(message: &Message) -> Value {
         object.insert("label".into(), json!(label));
         object.insert("labels".into(), json!(message.labels));
     }
+    put_routing(&mut object, &message.routing);
     Value::Object(object)
+}
+
+/// The URL group, endpoint, queue, schedule and flow-control fields, when set.
+fn put_routing(object: &mut Map<String, Value>, routing: &Routing) {
+    let fields = [
+        ("topicName", &routing.topic_name),
+        ("endpointName", &routing.endpoint_name),
+        ("queueName", &routing.queue_name),
+        ("scheduleId", &routing.schedule_id),
+    ];
+    for (name, value) in fields {
+        if let Some(value) = value {
+            object.insert(name.into(), json!(value));
+        }
+    }
+    if let Some(flow) = &routing.flow_control {
+        object.insert("flowControlKey".into(), json!(flow.key));
+        if let Some(parallelism) = flow.parallelism {
+            object.insert("parallelism".into(), json!(parallelism));
+        }
+        if let Some(rate) = flow.rate {
+            object.insert("rate".into(), json!(rate));
+            if flow.period_ms == 1000 {
+                object.insert("ratePerSecond".into(), json!(rate));
+            }
+        }
+        object.insert("period".into(), json!(flow.period_ms / 1000));
+    }
 }
 
 /// A DLQ entry as `GET /v2/dlq` shows it: the message fields plus the DLQ id and the last
