@@ -334,6 +334,27 @@ describe('the DLQ console with many entries', () => {
     assert.equal(events.length, 10);
   });
 
+  test('a retrying message shows in flight with its next attempt, and cancel removes it', async () => {
+    const { page } = browser;
+    const sink = `${mock.url}/__sinks/down`;
+    const id = await publish(mock, sink, { slow: true }, { 'Upstash-Retries': '3' });
+    await mock.api('POST', '/__mock/clock/advance', { body: { by: '1m' } });
+
+    await page.click('a[data-tab="messages"]');
+    const row = page.locator(`#messages-rows tr[data-message-id="${id}"]`);
+    await row.waitFor();
+
+    assert.match(await row.textContent(), /RETRY/);
+    assert.match(await row.textContent(), /2 of 4/);
+    await row.getByRole('button', { name: id, exact: true }).click();
+    await page.locator('svg[data-testid="timeline-picture"] circle.marker.planned').waitFor();
+    await page.click('#detail-back');
+    await page.click('a[data-tab="messages"]');
+    await page.getByRole('button', { name: `Cancel ${id}` }).click();
+    await row.waitFor({ state: 'detached' });
+    await page.locator('#messages-empty').waitFor({ state: 'visible' });
+  });
+
   test('signing out forgets the token', async () => {
     const { page } = browser;
 

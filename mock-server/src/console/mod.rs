@@ -163,7 +163,7 @@ mod tests {
         String::from_utf8(bytes.to_vec()).unwrap()
     }
 
-    fn header_of<'a>(response: &'a HttpResponse, name: header::HeaderName) -> &'a str {
+    fn header_of(response: &HttpResponse, name: header::HeaderName) -> &str {
         response.headers()[name].to_str().unwrap()
     }
 

@@ -4,6 +4,7 @@ import { post, put } from './api.js';
 import { byId, formatDuration, formatTime, relative } from './dom.js';
 
 export function createClock(ctx) {
+  let shownMode = null;
   const buttons = () => [...byId('clock').querySelectorAll('button')];
 
   /** Runs one clock action, reports what it did, and refreshes the page. */
@@ -54,8 +55,11 @@ export function createClock(ctx) {
       typeof clock.nextDueAt === 'number'
         ? `next work ${relative(clock.nextDueAt, clock.now)}`
         : 'nothing scheduled';
-    const form = byId('clock-mode-form');
-    if (!form.contains(document.activeElement)) {
+    // The form follows the mock only when its mode changes, so a poll never undoes a
+    // choice the user has not submitted yet.
+    const mode = `${clock.mode} ${clock.speed ?? ''}`;
+    if (mode !== shownMode) {
+      shownMode = mode;
       byId('clock-mode-select').value = clock.mode;
       if (clock.mode === 'running') {
         byId('clock-speed').value = String(clock.speed);

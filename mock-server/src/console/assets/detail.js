@@ -8,6 +8,7 @@ import {
   fill,
   formatTime,
   headerTable,
+  newestOnly,
   relative,
   statusBadge,
 } from './dom.js';
@@ -28,6 +29,7 @@ const STATUS_TEXT = {
 export function createDetailView(ctx) {
   let messageId = null;
   let data = null;
+  const newest = newestOnly();
 
   async function show(id) {
     messageId = id;
@@ -40,17 +42,24 @@ export function createDetailView(ctx) {
     if (messageId === null) {
       return;
     }
-    const id = messageId;
-    const base = `/__mock/messages/${segment(id)}/timeline`;
-    let timeline;
-    try {
-      timeline = await get(base);
-    } catch (error) {
-      if (error instanceof ApiError && error.status === 404) {
-        fill(byId('detail'), el('p', { class: 'empty', text: `The mock has no record of ${id}.` }));
-        return;
-      }
-      throw error;
+    await newest(
+      () => load(messageId),
+      (loaded) => {
+        data = loaded;
+        if (data === null) {
+          fill(byId('detail'), el('p', { class: 'empty', text: `The mock has no record of ${messageId}.` }));
+          return;
+        }
+        render();
+      },
+    );
+  }
+
+  /** Everything the view shows about message `id`, or null when the mock never saw it. */
+  async function load(id) {
+    const timeline = await optional(get(`/__mock/messages/${segment(id)}/timeline`));
+    if (timeline === null) {
+      return null;
     }
     const { events } = await get('/__mock/events', [['messageId', id]]);
     let entry = null;
@@ -60,10 +69,7 @@ export function createDetailView(ctx) {
     } else {
       message = await optional(get(`/v2/messages/${segment(id)}`));
     }
-    if (id === messageId) {
-      data = { timeline, events, entry, message };
-      render();
-    }
+    return { timeline, events, entry, message };
   }
 
   function render() {

@@ -2,7 +2,7 @@
 // delete for one entry or for a selection.
 
 import { del, get, post, segment } from './api.js';
-import { byId, el, fill, formPairs, statusBadge, timeCell } from './dom.js';
+import { byId, el, fill, formPairs, newestOnly, statusBadge, timeCell } from './dom.js';
 
 export function createDlqView(ctx) {
   const state = {
@@ -55,26 +55,43 @@ export function createDlqView(ctx) {
     refresh().catch(ctx.handleError);
   }
 
+  const newest = newestOnly();
+
   async function refresh() {
-    const query = [...state.filters, ['count', state.count], ['cursor', state.cursors[state.page]]];
-    const answer = await get('/v2/dlq', query);
-    const entries = answer.messages ?? [];
-    if (entries.length === 0 && state.page > 0) {
-      // Everything on this page went away (retried, deleted, expired): step back.
-      state.page -= 1;
-      return refresh();
-    }
-    const ids = entries.map((entry) => entry.dlqId);
-    const details = ids.length === 0 ? { entries: [] } : await get('/__mock/dlq', ids.map((id) => ['dlqId', id]));
-    state.entries = entries;
-    state.next = answer.cursor || null;
-    state.details = new Map(details.entries.map((detail) => [detail.dlqId, detail]));
-    for (const id of [...state.selected]) {
-      if (!ids.includes(id)) {
-        state.selected.delete(id);
+    await newest(load, (page) => {
+      state.entries = page.entries;
+      state.next = page.next;
+      state.details = page.details;
+      const ids = page.entries.map((entry) => entry.dlqId);
+      for (const id of [...state.selected]) {
+        if (!ids.includes(id)) {
+          state.selected.delete(id);
+        }
       }
+      render();
+    });
+  }
+
+  /** The current page with the details of its entries. */
+  async function load() {
+    for (;;) {
+      const query = [...state.filters, ['count', state.count], ['cursor', state.cursors[state.page]]];
+      const answer = await get('/v2/dlq', query);
+      const entries = answer.messages ?? [];
+      if (entries.length === 0 && state.page > 0) {
+        // Everything on this page went away (retried, deleted, expired): step back.
+        state.page -= 1;
+        continue;
+      }
+      const ids = entries.map((entry) => entry.dlqId);
+      const details =
+        ids.length === 0 ? { entries: [] } : await get('/__mock/dlq', ids.map((id) => ['dlqId', id]));
+      return {
+        entries,
+        next: answer.cursor || null,
+        details: new Map(details.entries.map((detail) => [detail.dlqId, detail])),
+      };
     }
-    render();
   }
 
   function render() {

@@ -160,3 +160,19 @@ export function headerTable(headers) {
     ),
   );
 }
+
+/**
+ * Keeps overlapping loads in order: `run(load, apply)` applies a load's result only if no
+ * later call started meanwhile, so a slow poll cannot paint over a newer answer.
+ */
+export function newestOnly() {
+  let ticket = 0;
+  return async function run(load, apply) {
+    ticket += 1;
+    const mine = ticket;
+    const result = await load();
+    if (mine === ticket) {
+      apply(result);
+    }
+  };
+}

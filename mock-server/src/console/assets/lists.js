@@ -1,7 +1,7 @@
 // The messages in flight, the event log and the sinks.
 
 import { del, get, segment } from './api.js';
-import { byId, el, fill, formatDuration, formPairs, statusBadge, timeCell } from './dom.js';
+import { byId, el, fill, formatDuration, formPairs, newestOnly, statusBadge, timeCell } from './dom.js';
 
 /** The most events the log view draws; the newest come first. */
 const EVENT_ROWS = 500;
@@ -37,9 +37,16 @@ export function createMessagesView(ctx) {
     refresh().catch(ctx.handleError);
   });
 
+  const newest = newestOnly();
+
   async function refresh() {
-    messages = (await get('/__mock/messages', filters)).messages;
-    render();
+    await newest(
+      () => get('/__mock/messages', filters),
+      (answer) => {
+        messages = answer.messages;
+        render();
+      },
+    );
   }
 
   function render() {
@@ -96,9 +103,16 @@ export function createEventsView(ctx) {
     refresh().catch(ctx.handleError);
   });
 
+  const newest = newestOnly();
+
   async function refresh() {
-    events = (await get('/__mock/events', filters)).events;
-    render();
+    await newest(
+      () => get('/__mock/events', filters),
+      (answer) => {
+        events = answer.events;
+        render();
+      },
+    );
   }
 
   function render() {
@@ -160,13 +174,21 @@ export function createSinksView(ctx) {
   let selected = null;
   let requests = [];
 
+  const newest = newestOnly();
+
   async function refresh() {
-    sinks = (await get('/__mock/sinks')).sinks;
-    if (!sinks.some((sink) => sink.name === selected)) {
-      selected = sinks[0]?.name ?? null;
-    }
-    requests = selected === null ? [] : await get(`/__mock/sinks/${segment(selected)}/requests`);
-    render();
+    await newest(load, (answer) => {
+      ({ sinks, selected, requests } = answer);
+      render();
+    });
+  }
+
+  /** Every sink, and the requests of the one shown (the first, unless one was picked). */
+  async function load() {
+    const list = (await get('/__mock/sinks')).sinks;
+    const shown = list.some((sink) => sink.name === selected) ? selected : list[0]?.name ?? null;
+    const received = shown === null ? [] : await get(`/__mock/sinks/${segment(shown)}/requests`);
+    return { sinks: list, selected: shown, requests: received };
   }
 
   function render() {
