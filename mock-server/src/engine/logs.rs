@@ -354,3 +354,42 @@ fn expand(
         _ => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn in_progress_selects_active_retry_and_error_and_both_spellings_mean_cancelled() {
+        let in_progress = LogState::parse_filter("in_progress").unwrap();
+
+        assert_eq!(
+            in_progress,
+            vec![LogState::Active, LogState::Retry, LogState::Error]
+        );
+        assert_eq!(
+            LogState::parse_filter("CANCELLED").unwrap(),
+            LogState::parse_filter("CANCELED").unwrap()
+        );
+        assert!(LogState::parse_filter("GONE").is_err());
+    }
+
+    #[test]
+    fn a_cursor_is_a_time_with_an_optional_count_to_skip() {
+        assert_eq!(Cursor::parse("17-3").unwrap(), Cursor { time: 17, skip: 3 });
+        assert_eq!(Cursor::parse("17").unwrap(), Cursor { time: 17, skip: 0 });
+        assert!(Cursor::parse("x-1").is_err());
+    }
+
+    #[test]
+    fn the_cancelled_state_is_spelled_as_configured() {
+        assert_eq!(
+            LogState::Cancelled.as_str(CancelledSpelling::default()),
+            "CANCELED"
+        );
+        assert_eq!(
+            LogState::Cancelled.as_str(CancelledSpelling::Cancelled),
+            "CANCELLED"
+        );
+    }
+}

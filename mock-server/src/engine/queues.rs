@@ -261,3 +261,59 @@ fn queue_not_found(name: &str) -> EngineError {
         id: name.to_owned(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{EngineConfig, PublishRequest, PublishSettings, Routing};
+    use bytes::Bytes;
+
+    fn enqueue(engine: &mut Engine, queue: &str) -> String {
+        let request = PublishRequest {
+            destination: "https://example.com/".to_owned(),
+            body: Bytes::new(),
+            settings: PublishSettings::default(),
+            caller_ip: None,
+        };
+        let routing = Routing {
+            queue_name: Some(queue.to_owned()),
+            ..Routing::default()
+        };
+        engine.publish_with(0, request, routing).unwrap().message_id
+    }
+
+    #[test]
+    fn names_take_letters_digits_dashes_dots_and_underscores_only() {
+        assert!(validate_name("queueName", "jobs-1.a_b").is_ok());
+        assert!(validate_name("queueName", "").is_err());
+        let error = validate_name("queueName", "a/b").unwrap_err().to_string();
+        assert!(
+            error.contains("queueName") && error.contains('/'),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_queue_starts_only_as_many_messages_as_its_parallelism() {
+        let mut engine = Engine::new(EngineConfig::default());
+        engine.upsert_queue(0, "line", Some(2), None).unwrap();
+        for _ in 0..3 {
+            enqueue(&mut engine, "line");
+        }
+
+        let attempts = engine.start_due(0);
+
+        assert_eq!(attempts.len(), 2);
+        assert_eq!(engine.queue("line").unwrap().lag, 1);
+    }
+
+    #[test]
+    fn a_paused_queue_starts_nothing() {
+        let mut engine = Engine::new(EngineConfig::default());
+        engine.upsert_queue(0, "line", None, Some(true)).unwrap();
+        enqueue(&mut engine, "line");
+
+        assert!(engine.start_due(0).is_empty());
+        assert_eq!(engine.queue("line").unwrap().lag, 1);
+    }
+}

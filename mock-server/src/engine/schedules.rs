@@ -373,3 +373,67 @@ fn schedule_id(seed: u64, n: u32) -> String {
     let digest = hasher.finalize();
     format!("scd_{}", bs58::encode(&digest[..20]).into_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::EngineConfig;
+
+    /// 2030-01-01T00:00:00Z.
+    const START: u64 = 1_893_456_000_000;
+    const MINUTE: u64 = 60_000;
+
+    fn every_minute() -> ScheduleRequest {
+        ScheduleRequest {
+            destination: "https://example.com/tick".to_owned(),
+            cron: "* * * * *".to_owned(),
+            schedule_id: None,
+            queue_name: None,
+            flow_control: None,
+            settings: PublishSettings::default(),
+            body: Bytes::from_static(b"tick"),
+            caller_ip: None,
+        }
+    }
+
+    #[test]
+    fn a_schedule_fires_once_per_matching_minute_and_publishes_with_its_id() {
+        let mut engine = Engine::new(EngineConfig::default());
+        let id = engine.create_schedule(START, every_minute()).unwrap();
+
+        let attempts = engine.start_due(START + 3 * MINUTE);
+
+        assert_eq!(attempts.len(), 3);
+        let header = attempts[0]
+            .request
+            .headers
+            .iter()
+            .find(|(name, _)| name == "Upstash-Schedule-Id");
+        assert_eq!(header.map(|(_, value)| value.as_str()), Some(id.as_str()));
+        assert_eq!(
+            engine.schedule_by_id(&id).unwrap().next_schedule_time,
+            Some(START + 4 * MINUTE)
+        );
+    }
+
+    #[test]
+    fn schedules_queues_and_url_groups_survive_export_and_import() {
+        let mut engine = Engine::new(EngineConfig::default());
+        let id = engine.create_schedule(START, every_minute()).unwrap();
+        engine.upsert_queue(START, "line", Some(2), None).unwrap();
+
+        let mut restored = Engine::import(engine.export()).unwrap();
+        let attempts = restored.start_due(START + MINUTE);
+
+        assert_eq!(attempts.len(), 1);
+        assert_eq!(restored.queue("line").unwrap().parallelism, 2);
+        assert!(restored.schedule_by_id(&id).is_some());
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_schedule_ids() {
+        assert_eq!(schedule_id(1, 1), schedule_id(1, 1));
+        assert_ne!(schedule_id(1, 1), schedule_id(2, 1));
+        assert!(schedule_id(1, 1).starts_with("scd_"));
+    }
+}
