@@ -15,6 +15,8 @@ const VALUE: &str = "Upstash-Flow-Control-Value";
 const DEFAULT_PERIOD_MS: u64 = 1_000;
 const MAX_PERIOD_MS: u64 = 7 * 24 * 60 * 60 * 1_000;
 
+// TODO: pause, resume, pin, unpin, resetRate and reset of a key are not served yet
+// (405); the mock never pauses or pins a key.
 pub(super) fn route(
     shared: &Arc<Shared>,
     request: &ApiRequest,

@@ -6,6 +6,9 @@ use crate::engine::LimitExceeded;
 use crate::server::shared::Shared;
 use http::{HeaderValue, StatusCode};
 
+/// TODO: the daily quota is checked before a call, so one batch or URL-group publish may
+/// go past it by its own size, and schedule firings count but are never refused.
+///
 /// The 429 answer for a request over a limit, or `None` when it may go on. Publish,
 /// enqueue and batch count against the daily quota; the other `/v2` routes against the
 /// burst limit. The control plane and the sinks are never limited.

@@ -14,6 +14,7 @@ struct Endpoints<T> {
     endpoints: Option<Vec<T>>,
 }
 
+// TODO: `PATCH /v2/topics/{name}` (default headers of a group) is not served yet (405).
 pub(super) fn route(
     shared: &Arc<Shared>,
     request: &ApiRequest,

@@ -140,6 +140,8 @@ impl Engine {
     }
 
     /// Attempts in flight across the engine, against the plan's parallelism.
+    ///
+    /// TODO: the plan's global parallelism is reported but not enforced.
     pub fn global_parallelism(&self) -> GlobalParallelism {
         let in_flight = self
             .messages()

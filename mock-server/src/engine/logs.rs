@@ -305,6 +305,9 @@ impl Engine {
 }
 
 /// The log entries one event stands for, oldest first.
+///
+/// TODO: `ACTIVE` is derived from the attempt's outcome, so an attempt still in flight
+/// shows no `ACTIVE` entry until it ends (on the virtual clock both share one instant).
 fn expand(
     kind: &EventKind,
     base: LogEntry,
