@@ -541,3 +541,72 @@ fn sort_requests(value: Value) -> Value {
     });
     Value::Array(requests)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn problems(expected: Value, actual: Value) -> Vec<String> {
+        let mut problems = Vec::new();
+        compare(&expected, &actual, "", &mut problems);
+        problems
+    }
+
+    #[test]
+    fn an_object_may_hold_more_keys_than_expected() {
+        let found = problems(json!({ "a": 1 }), json!({ "a": 1, "b": 2 }));
+
+        assert!(found.is_empty(), "{found:?}");
+    }
+
+    #[test]
+    fn a_missing_key_and_a_different_value_are_named_by_their_path() {
+        let found = problems(
+            json!({ "a": { "b": 1 }, "c": "x" }),
+            json!({ "a": { "b": 2 } }),
+        );
+
+        assert_eq!(found, vec![".a.b is 2, not 1", ".c is missing"]);
+    }
+
+    #[test]
+    fn arrays_must_match_in_length_and_order() {
+        let shorter = problems(json!([1, 2]), json!([1, 2, 3]));
+        let reordered = problems(json!([1, 2]), json!([2, 1]));
+
+        assert_eq!(shorter, vec![". is [1,2,3], not [1,2]"]);
+        assert_eq!(reordered, vec!["[0] is 2, not 1", "[1] is 1, not 2"]);
+    }
+
+    #[test]
+    fn an_integer_matches_the_same_number_written_as_a_float() {
+        let found = problems(json!({ "status": 500 }), json!({ "status": 500.0 }));
+
+        assert!(found.is_empty(), "{found:?}");
+    }
+
+    #[test]
+    fn requests_are_ordered_by_time_then_message_then_attempt() {
+        let requests = json!([
+            { "time": 2, "messageId": "a", "retried": 0 },
+            { "time": 1, "messageId": "b", "retried": 1 },
+            { "time": 1, "messageId": "a", "retried": 0 },
+        ]);
+
+        let sorted = sort_requests(requests);
+
+        let order: Vec<(u64, &str)> = sorted
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|r| {
+                (
+                    r["time"].as_u64().unwrap_or(0),
+                    r["messageId"].as_str().unwrap_or(""),
+                )
+            })
+            .collect();
+        assert_eq!(order, vec![(1, "a"), (1, "b"), (2, "a")]);
+    }
+}

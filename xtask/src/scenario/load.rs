@@ -882,3 +882,31 @@ pub(crate) fn placeholder_names(text: &str, kind: &str) -> Vec<String> {
 fn table_json(table: &toml::Table) -> Value {
     serde_json::to_value(table).unwrap_or(Value::Null)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_of_one_kind_are_found_in_order() {
+        let text = "${sink:a}?next=${id:x}&back=${sink:b}";
+
+        assert_eq!(placeholder_names(text, "sink"), vec!["a", "b"]);
+        assert_eq!(placeholder_names(text, "id"), vec!["x"]);
+    }
+
+    #[test]
+    fn an_unclosed_placeholder_is_not_a_name() {
+        assert!(placeholder_names("${sink:a", "sink").is_empty());
+    }
+
+    #[test]
+    fn a_minimal_scenario_takes_the_default_settings() {
+        let scenario = parse("[[step]]\nsettle = true\n", "min.toml", "min").expect("loads");
+
+        assert_eq!(scenario.name, "min");
+        assert_eq!(scenario.mock.seed, 1);
+        assert_eq!(scenario.mock.plan, "payg");
+        assert_eq!(scenario.mock.start, "2030-01-01T00:00:00Z");
+    }
+}

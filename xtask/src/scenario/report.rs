@@ -18,8 +18,10 @@ pub struct ScenarioReport {
     /// What it shows.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// The mock's settings after the reset, as the mock states them.
-    pub settings: Settings,
+    /// The mock's settings after the reset, as the mock states them (none when the
+    /// mock could not be prepared).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub settings: Option<Settings>,
     /// Every step played, in order, with the events it caused.
     pub steps: Vec<StepReport>,
     /// The expectations checked once every step ran.
@@ -30,7 +32,7 @@ pub struct ScenarioReport {
 }
 
 /// The mock's settings for a scenario.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct Settings {
@@ -138,12 +140,13 @@ impl ScenarioReport {
                 let _ = writeln!(out, "  {line}");
             }
         }
-        let settings = &self.settings;
-        let _ = writeln!(
-            out,
-            "  mock: seed {}, plan {}, DLQ retention {}, start {}",
-            settings.seed, settings.plan, settings.retention, settings.start
-        );
+        if let Some(settings) = &self.settings {
+            let _ = writeln!(
+                out,
+                "  mock: seed {}, plan {}, DLQ retention {}, start {}",
+                settings.seed, settings.plan, settings.retention, settings.start
+            );
+        }
         let width = self
             .steps
             .iter()

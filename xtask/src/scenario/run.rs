@@ -32,14 +32,14 @@ pub async fn play(scenario: &Scenario, target: &Target) -> ScenarioReport {
         name: scenario.name.clone(),
         file: scenario.file.clone(),
         description: scenario.description.clone(),
-        settings: Settings::default(),
+        settings: None,
         steps: Vec::new(),
         checks: Vec::new(),
         error: None,
     };
     let mut session = match Session::start(client, scenario).await {
         Ok((session, settings)) => {
-            report.settings = settings;
+            report.settings = Some(settings);
             session
         }
         Err(error) => {

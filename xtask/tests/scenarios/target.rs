@@ -36,6 +36,7 @@ async fn a_wrong_token_stops_the_scenario_before_any_step() {
 
     assert!(!report.passed());
     assert!(report.steps.is_empty());
+    assert!(report.settings.is_none());
     let error = report.error.unwrap_or_default();
     assert!(error.contains("401"), "{error}");
     assert!(!error.contains("not-the-token"), "{error}");
