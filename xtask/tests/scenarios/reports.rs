@@ -142,3 +142,43 @@ async fn the_text_of_a_run_ends_with_the_count_of_scenarios() {
 
     assert_eq!(text.lines().last(), Some("scenarios: 1 passed, 1 failed"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settle_absolute_advances_and_key_rotation_play_as_written() {
+    let scenario = inline(
+        r#"
+        [sinks.app]
+        statuses = [500, 200]
+
+        [[step]]
+        publish = "app"
+        as = "order"
+
+        [[step]]
+        settle = true
+
+        [[step]]
+        rotate_keys = true
+
+        [[step]]
+        advance_to = "2030-01-01T00:00:12Z"
+
+        [[expect]]
+        message = "order"
+        status = "delivered"
+        attempted_at = ["+0s", "+12s"]
+
+        [[expect]]
+        event = "keysRotated"
+        count = 1
+        "#,
+    );
+
+    let report = play_embedded(&scenario).await;
+
+    assert!(report.passed(), "{}", report.text());
+    let rotation = &report.steps[2];
+    assert_eq!(rotation.action, "rotate the signing keys");
+    assert_eq!(rotation.events[0].event, "keysRotated");
+    assert_eq!(report.steps[3].outcome.as_deref(), Some("clock at +12s"));
+}
