@@ -47,9 +47,11 @@ pub mod sinks;
 
 pub use clock::ClockMode;
 pub use engine::{
-    CancelledSpelling, Plan, SigningKeys, DEV_CURRENT_SIGNING_KEY, DEV_NEXT_SIGNING_KEY, DEV_TOKEN,
+    CancelledSpelling, Plan, SignatureTime, SigningKeys, DEV_CURRENT_SIGNING_KEY,
+    DEV_NEXT_SIGNING_KEY, DEV_TOKEN,
 };
 pub use server::{
-    AdvanceReport, MockServer, MockServerBuilder, ResetOptions, SinkBuilder, StartError, DEFAULT_IDLE_STEP_LIMIT,
+    AdvanceReport, MockServer, MockServerBuilder, ResetOptions, SinkBuilder, StartError,
+    DEFAULT_IDLE_STEP_LIMIT,
 };
 pub use sinks::{ReceivedRequest, ScriptIndex, SinkResponse, SinkScript};

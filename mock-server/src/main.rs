@@ -2,7 +2,7 @@
 
 use clap::{Parser, ValueEnum};
 use qstash_mock::rules::parse_human_duration;
-use qstash_mock::{ClockMode, MockServer, Plan};
+use qstash_mock::{CancelledSpelling, ClockMode, MockServer, Plan, SignatureTime};
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -68,6 +68,27 @@ struct Args {
     #[arg(long = "map-host", env = "QSTASH_MOCK_MAP_HOST", value_delimiter = ',', value_parser = parse_mapping)]
     map_hosts: Vec<(String, String)>,
 
+    /// Which clock signatures' `iat`/`exp` follow: `receiver-safe` keeps tokens valid for
+    /// receivers checking against the wall clock however far the mock's clock moved;
+    /// `virtual` takes them from the mock's clock alone.
+    #[arg(long, env = "QSTASH_MOCK_SIGNATURE_TIME", default_value = "receiver-safe", value_parser = parse_signature_time)]
+    signature_time: SignatureTime,
+
+    /// How `/v2/logs` spells the cancelled state: CANCELED (what the official SDKs
+    /// expect) or CANCELLED (the docs' spelling).
+    #[arg(long, env = "QSTASH_MOCK_CANCELLED_SPELLING", default_value = "CANCELED", value_parser = parse_spelling)]
+    cancelled_spelling: CancelledSpelling,
+
+    /// Messages a day before publishing answers 429 with `RateLimit-*` headers; off when
+    /// absent.
+    #[arg(long, env = "QSTASH_MOCK_DAILY_MESSAGE_LIMIT")]
+    daily_message_limit: Option<u64>,
+
+    /// Requests a second to the non-publishing routes before they answer 429 with
+    /// `Burst-RateLimit-*` headers; off when absent.
+    #[arg(long, env = "QSTASH_MOCK_BURST_LIMIT")]
+    burst_limit: Option<u64>,
+
     /// PEM file of CA certificates to trust for https deliveries. Repeatable.
     #[arg(long = "ca-cert", env = "QSTASH_MOCK_CA_CERT", value_delimiter = ',')]
     ca_certs: Vec<PathBuf>,
@@ -94,6 +115,14 @@ enum LogFormat {
 }
 
 fn parse_plan(value: &str) -> Result<Plan, String> {
+    value.parse()
+}
+
+fn parse_spelling(value: &str) -> Result<CancelledSpelling, String> {
+    value.parse().map_err(|e| format!("{e}"))
+}
+
+fn parse_signature_time(value: &str) -> Result<SignatureTime, String> {
     value.parse()
 }
 
@@ -147,7 +176,15 @@ async fn main() -> anyhow::Result<()> {
         .clock_mode(mode)
         .token(args.token)
         .signing_keys(args.current_signing_key, args.next_signing_key)
-        .concurrency(args.concurrency);
+        .concurrency(args.concurrency)
+        .signature_time(args.signature_time)
+        .cancelled_spelling(args.cancelled_spelling);
+    if let Some(limit) = args.daily_message_limit {
+        builder = builder.daily_message_limit(limit);
+    }
+    if let Some(limit) = args.burst_limit {
+        builder = builder.burst_limit(limit);
+    }
     if let Some(retention) = args.retention {
         builder = builder.retention(retention);
     }

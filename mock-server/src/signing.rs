@@ -117,7 +117,24 @@ pub fn sign_delivery(
     now_secs: u64,
     jti: &str,
 ) -> String {
-    let claims = SignatureClaims::for_delivery(url, body, now_secs, jti);
+    sign_claims(
+        signing_key,
+        &SignatureClaims::for_delivery(url, body, now_secs, jti),
+    )
+}
+
+/// Signs the given claims as a compact HS256 JWT, the HMAC key being the UTF-8 bytes of
+/// `signing_key`. [`sign_delivery`] is this with the claims of one delivery.
+///
+/// ```
+/// use qstash_mock::signing::{sign_claims, SignatureClaims};
+///
+/// let mut claims = SignatureClaims::for_delivery("https://example.com/", b"", 100, "jwt_1");
+/// claims.exp = 1_000;
+/// assert_eq!(sign_claims("sig_current", &claims).split('.').count(), 3);
+/// ```
+#[must_use]
+pub fn sign_claims(signing_key: &str, claims: &SignatureClaims) -> String {
     let signing_input = format!(
         "{}.{}",
         URL_SAFE_NO_PAD.encode(HEADER_JSON),

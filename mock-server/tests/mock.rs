@@ -3,7 +3,7 @@
 
 mod support;
 
-use qstash_mock::{ClockMode, MockServer, Plan, SinkResponse, SinkScript};
+use qstash_mock::{ClockMode, MockServer, Plan, SignatureTime, SinkResponse, SinkScript};
 use serde_json::json;
 use std::time::Duration;
 use support::{Api, Destination, DAY, HOUR, MINUTE, SECOND, START};
@@ -158,7 +158,13 @@ async fn a_story_of_days_runs_in_well_under_a_second_of_wall_time() {
 
 #[tokio::test]
 async fn a_delivery_carries_the_headers_qstash_adds_and_a_verifiable_signature() {
-    let (mock, api) = frozen_mock(Plan::Payg).await;
+    let mock = MockServer::builder()
+        .start_at_ms(START)
+        .signature_time(SignatureTime::Virtual)
+        .start()
+        .await
+        .unwrap();
+    let api = Api::new(&mock.uri(), mock.token());
     let destination = Destination::start(200).await;
     let url = destination.url("/orders?tenant=7");
 
@@ -189,6 +195,38 @@ async fn a_delivery_carries_the_headers_qstash_adds_and_a_verifiable_signature()
     assert_eq!(claims["iat"], START / 1000);
     assert_eq!(claims["exp"], START / 1000 + 300);
     assert_eq!(claims["body"], qstash_mock::signing::body_hash(b"payload"));
+}
+
+#[tokio::test]
+async fn receiver_safe_signatures_stay_valid_for_receivers_on_the_wall_clock() {
+    let (mock, api) = frozen_mock(Plan::Payg).await;
+    let destination = Destination::start(500).await;
+    api.publish_ok(&destination.url("/"), &[("Upstash-Retries", "1")])
+        .await;
+
+    mock.advance(Duration::from_millis(MINUTE)).await;
+
+    let wall = qstash_mock::clock::wall_unix_ms() / 1000;
+    for request in destination.received() {
+        let token = request.headers["upstash-signature"].to_str().unwrap();
+        let claims = verify(token, &mock.signing_keys().current, &destination.url("/"));
+        let (iat, exp) = (
+            claims["iat"].as_u64().unwrap(),
+            claims["exp"].as_u64().unwrap(),
+        );
+        assert!(
+            iat <= wall,
+            "iat {iat} is not in the receiver's future ({wall})"
+        );
+        assert!(
+            exp >= START / 1000 + 300,
+            "exp {exp} covers the mock's clock"
+        );
+        assert!(
+            exp > wall,
+            "exp {exp} is still ahead of the receiver's clock"
+        );
+    }
 }
 
 fn verify(token: &str, key: &str, url: &str) -> serde_json::Value {

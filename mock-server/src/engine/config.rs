@@ -148,6 +148,38 @@ impl SigningKeys {
     }
 }
 
+/// Which clock the `iat` and `exp` claims of a delivery's signature follow.
+///
+/// Receivers check those claims against their own wall clock, and the official Python
+/// receiver refuses a token whose `iat` lies in its future. Once a test has moved the
+/// mock's clock ahead, purely virtual claims would fail there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SignatureTime {
+    /// `iat` is the earlier and `exp` five minutes after the later of the mock's clock and
+    /// the wall clock, so every official receiver accepts the token whichever way the
+    /// mock's clock has moved. The default.
+    #[default]
+    ReceiverSafe,
+    /// `iat` is the mock's clock and `exp` five minutes later: fully reproducible, but a
+    /// receiver checking against its wall clock refuses tokens from a clock moved ahead.
+    Virtual,
+}
+
+impl FromStr for SignatureTime {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "receiver-safe" => Ok(SignatureTime::ReceiverSafe),
+            "virtual" => Ok(SignatureTime::Virtual),
+            other => Err(format!(
+                "unknown signature time `{other}`, expected receiver-safe or virtual"
+            )),
+        }
+    }
+}
+
 /// Everything the engine needs to know before the first call.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -164,6 +196,9 @@ pub struct EngineConfig {
     pub default_retries: u32,
     /// The keys at start.
     pub signing_keys: SigningKeys,
+    /// Which clock signatures' `iat` and `exp` follow.
+    #[serde(default)]
+    pub signature_time: SignatureTime,
     /// How `/v2/logs` spells the cancelled state (`CANCELED` by default).
     #[serde(default)]
     pub cancelled_spelling: CancelledSpelling,
@@ -181,6 +216,7 @@ impl Default for EngineConfig {
             dedup_window_ms: 10 * MINUTE,
             default_retries: 3,
             signing_keys: SigningKeys::dev(),
+            signature_time: SignatureTime::default(),
             cancelled_spelling: CancelledSpelling::default(),
             rate_limits: RateLimits::default(),
         }

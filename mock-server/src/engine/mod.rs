@@ -28,7 +28,8 @@ mod topics;
 pub use attempt::{AttemptOutcome, CapturedResponse, OutgoingRequest};
 pub use bulk_actions::BulkAction;
 pub use config::{
-    EngineConfig, Plan, SigningKeys, DEV_CURRENT_SIGNING_KEY, DEV_NEXT_SIGNING_KEY, DEV_TOKEN,
+    EngineConfig, Plan, SignatureTime, SigningKeys, DEV_CURRENT_SIGNING_KEY, DEV_NEXT_SIGNING_KEY,
+    DEV_TOKEN,
 };
 pub use dlq::{DlqEntry, DlqFilter, DlqPage, RecordedResponse};
 pub use error::EngineError;

@@ -1,7 +1,7 @@
 //! The engine's state and every transition it knows.
 
 use super::attempt::{AttemptOutcome, OutgoingRequest};
-use super::config::{EngineConfig, SigningKeys};
+use super::config::{EngineConfig, SignatureTime, SigningKeys};
 use super::dlq::{DlqEntry, DlqFilter, DlqPage, RecordedResponse};
 use super::error::EngineError;
 use super::events::{DlqReason, Event, EventKind, EventLog, NextRetry};
@@ -9,7 +9,7 @@ use super::ids;
 use super::message::{CallbackSpec, Message, MessageKind, MessageState, OrderKey, Routing};
 use super::publish::{PublishRequest, PublishSettings, Published};
 use crate::rules::{choose_retry_delay, format_duration_ms};
-use crate::signing::sign_delivery;
+use crate::signing::{sign_claims, SignatureClaims};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use bytes::Bytes;
@@ -30,13 +30,21 @@ struct DueKey {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "work", rename_all = "camelCase")]
 enum Work {
-    Deliver { message_id: String },
-    Expire { dlq_id: String },
+    Deliver {
+        message_id: String,
+    },
+    Expire {
+        dlq_id: String,
+    },
     /// A schedule's firing.
     #[serde(rename_all = "camelCase")]
-    Fire { schedule_id: String },
+    Fire {
+        schedule_id: String,
+    },
     /// The end of a flow-control key's rate period: its waitlist may move again.
-    Release { key: String },
+    Release {
+        key: String,
+    },
 }
 
 /// Where a DLQ entry sits: entry time, then its number within that millisecond.
@@ -274,6 +282,12 @@ impl Engine {
     /// performs them (concurrently if it likes) and hands each outcome to
     /// [`Engine::finish_attempt`], in the order returned here.
     pub fn start_due(&mut self, now: u64) -> Vec<Attempt> {
+        self.start_due_at(now, now)
+    }
+
+    /// [`Engine::start_due`], with the wall clock's reading given for signatures made
+    /// under [`SignatureTime::ReceiverSafe`](super::SignatureTime::ReceiverSafe).
+    pub fn start_due_at(&mut self, now: u64, wall_ms: u64) -> Vec<Attempt> {
         let mut attempts = Vec::new();
         while let Some(entry) = self.due.first_entry() {
             if entry.key().at > now {
@@ -285,7 +299,7 @@ impl Engine {
                     if !self.flow_control_admits(key.at, &message_id) {
                         continue;
                     }
-                    if let Some(attempt) = self.begin_attempt(key, &message_id) {
+                    if let Some(attempt) = self.begin_attempt(key, &message_id, wall_ms) {
                         attempts.push(attempt);
                     }
                 }
@@ -643,9 +657,8 @@ impl Engine {
 
     /// Drops the pending firing of a schedule, if any.
     pub(super) fn unschedule_firing(&mut self, schedule_id: &str) {
-        self.due.retain(
-            |_, work| !matches!(work, Work::Fire { schedule_id: id } if id == schedule_id),
-        );
+        self.due
+            .retain(|_, work| !matches!(work, Work::Fire { schedule_id: id } if id == schedule_id));
     }
 
     /// Wakes a flow-control key's waitlist at `at`; `number` is the key's creation number.
@@ -701,21 +714,22 @@ impl Engine {
         }
     }
 
-    fn begin_attempt(&mut self, key: DueKey, message_id: &str) -> Option<Attempt> {
+    fn begin_attempt(&mut self, key: DueKey, message_id: &str, wall_ms: u64) -> Option<Attempt> {
         let seed = self.config.seed;
+        let signature_time = self.config.signature_time;
         let signing_key = self.keys.current.clone();
         let message = self.messages.get_mut(message_id)?;
         message.state = MessageState::Active;
         message.next_delivery_at = None;
 
         let jti = ids::jwt_id(seed, message_id, message.retried);
-        let signature = sign_delivery(
-            &signing_key,
-            &message.url,
-            &message.body,
-            key.at / 1000,
-            &jti,
-        );
+        let mut claims =
+            SignatureClaims::for_delivery(&message.url, &message.body, key.at / 1000, &jti);
+        if signature_time == SignatureTime::ReceiverSafe {
+            claims.iat = key.at.min(wall_ms) / 1000;
+            claims.exp = key.at.max(wall_ms) / 1000 + 300;
+        }
+        let signature = sign_claims(&signing_key, &claims);
         let mut headers = vec![
             ("Upstash-Message-Id".to_owned(), message.message_id.clone()),
             ("Upstash-Retried".to_owned(), message.retried.to_string()),

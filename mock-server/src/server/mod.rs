@@ -13,8 +13,8 @@ pub use shared::DEFAULT_IDLE_STEP_LIMIT;
 use crate::clock::{BackwardsError, ClockMode};
 use crate::delivery::{Deliverer, DeliveryConfig, DeliveryError, HostMapping};
 use crate::engine::{
-    CancelledSpelling, DlqEntry, Engine, EngineConfig, Event, Plan, SigningKeys, Timeline,
-    DEV_TOKEN,
+    CancelledSpelling, DlqEntry, Engine, EngineConfig, Event, Plan, SignatureTime, SigningKeys,
+    Timeline, DEV_TOKEN,
 };
 use crate::sinks::ReceivedRequest;
 use expectations::Expectation;
@@ -160,6 +160,12 @@ impl MockServerBuilder {
     /// How many deliveries of one instant may run at once (64 by default).
     pub fn concurrency(mut self, concurrency: usize) -> Self {
         self.concurrency = concurrency;
+        self
+    }
+
+    /// Which clock signatures' `iat` and `exp` follow (receiver-safe by default).
+    pub fn signature_time(mut self, time: SignatureTime) -> Self {
+        self.engine.signature_time = time;
         self
     }
 

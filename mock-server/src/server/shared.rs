@@ -257,7 +257,7 @@ impl Shared {
 
     /// Runs one batch of the work due at `now`; returns how many attempts it made.
     async fn run_instant(&self, now: u64) -> u32 {
-        let attempts = self.engine().start_due(now);
+        let attempts = self.engine().start_due_at(now, wall_unix_ms());
         if attempts.is_empty() {
             return 0;
         }
