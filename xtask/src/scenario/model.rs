@@ -75,6 +75,10 @@ pub(crate) enum TimePoint {
 }
 
 /// What a step does.
+///
+/// TODO: no steps yet for the bulk forms (`DELETE /v2/dlq`, `POST /v2/dlq/retry`,
+/// `DELETE /v2/messages` with filters) nor checks of `GET /v2/messages/{id}`; scenarios
+/// reach single entries and messages only.
 #[derive(Debug, Clone)]
 pub(crate) enum Action {
     Publish {

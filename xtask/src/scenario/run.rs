@@ -89,6 +89,9 @@ impl Session {
     /// sinks.
     async fn start(client: MockClient, scenario: &Scenario) -> anyhow::Result<(Self, Settings)> {
         let mock = &scenario.mock;
+        // TODO: a target launched with `--retention`, `--dedup-window` or
+        // `--default-retries` keeps them unless the file sets them, since a reset body
+        // cannot clear a launch override; the report's header shows the retention used.
         let mut body = json!({ "seed": mock.seed, "plan": mock.plan, "start": mock.start });
         if let Some(retention) = &mock.retention {
             body["retention"] = json!(retention);
