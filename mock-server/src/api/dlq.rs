@@ -3,7 +3,7 @@
 use super::bulk_actions::filter_of;
 use super::error::ApiError;
 use super::publish::parse_settings;
-use super::query::{value, values};
+use super::query::{unix_ms, value, values};
 use super::{json, views, ApiRequest, HttpResponse};
 use crate::engine::{DlqFilter, Published};
 use crate::server::shared::Shared;
@@ -309,15 +309,6 @@ fn parse_count(pairs: &[(String, String)]) -> Result<Option<usize>, ApiError> {
     }
 }
 
-fn parse_date(pairs: &[(String, String)], name: &str) -> Result<Option<u64>, ApiError> {
-    value(pairs, name)
-        .map(|raw| {
-            raw.parse::<u64>()
-                .map_err(|_| ApiError::invalid(name, format!("`{raw}` is not a unix time in ms")))
-        })
-        .transpose()
-}
-
 fn parse_filter(pairs: &[(String, String)]) -> Result<DlqFilter, ApiError> {
     let statuses = values(pairs, &["responseStatus", "responseStatus[]"])
         .iter()
@@ -338,7 +329,7 @@ fn parse_filter(pairs: &[(String, String)]) -> Result<DlqFilter, ApiError> {
         queue_names: values(pairs, &["queueName", "queueName[]"]),
         schedule_ids: values(pairs, &["scheduleId", "scheduleId[]"]),
         flow_control_keys: values(pairs, &["flowControlKey", "flowControlKey[]"]),
-        from_date: parse_date(pairs, "fromDate")?,
-        to_date: parse_date(pairs, "toDate")?,
+        from_date: unix_ms(pairs, "fromDate")?,
+        to_date: unix_ms(pairs, "toDate")?,
     })
 }

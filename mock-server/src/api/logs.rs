@@ -5,7 +5,7 @@
 //! and the Python SDK have it.
 
 use super::error::ApiError;
-use super::query::{value, values};
+use super::query::{unix_ms, value, values};
 use super::{json, views, ApiRequest, HttpResponse};
 use crate::engine::{CancelledSpelling, LogEntry, LogFilter, LogState, MAX_LOG_PAGE};
 use crate::server::shared::Shared;
@@ -48,15 +48,6 @@ fn parse_count(pairs: &[(String, String)]) -> Result<usize, ApiError> {
     }
 }
 
-fn parse_date(pairs: &[(String, String)], name: &str) -> Result<Option<u64>, ApiError> {
-    value(pairs, name)
-        .map(|raw| {
-            raw.parse::<u64>()
-                .map_err(|_| ApiError::invalid(name, format!("`{raw}` is not a unix time in ms")))
-        })
-        .transpose()
-}
-
 fn parse_filter(pairs: &[(String, String)]) -> Result<LogFilter, ApiError> {
     let mut states = Vec::new();
     for raw in values(pairs, &["state", "state[]"]) {
@@ -72,8 +63,8 @@ fn parse_filter(pairs: &[(String, String)]) -> Result<LogFilter, ApiError> {
         labels: values(pairs, &["label", "label[]"]),
         flow_control_keys: values(pairs, &["flowControlKey", "flowControlKey[]"]),
         caller_ips: values(pairs, &["callerIp", "callerIp[]", "callerIP"]),
-        from_date: parse_date(pairs, "fromDate")?,
-        to_date: parse_date(pairs, "toDate")?,
+        from_date: unix_ms(pairs, "fromDate")?,
+        to_date: unix_ms(pairs, "toDate")?,
     })
 }
 

@@ -1,6 +1,8 @@
 //! Query strings: decoding, multi-value filters, and splitting a publish destination's
 //! own parameters from QStash's.
 
+use super::error::ApiError;
+
 /// Decoded `name=value` pairs, in order.
 pub(crate) fn pairs(query: Option<&str>) -> Vec<(String, String)> {
     let Some(query) = query else {
@@ -30,6 +32,16 @@ pub(crate) fn value<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a
         .iter()
         .find(|(n, _)| n == name)
         .map(|(_, value)| value.as_str())
+}
+
+/// A unix-ms parameter such as `fromDate`, if present.
+pub(crate) fn unix_ms(pairs: &[(String, String)], name: &str) -> Result<Option<u64>, ApiError> {
+    value(pairs, name)
+        .map(|raw| {
+            raw.parse::<u64>()
+                .map_err(|_| ApiError::invalid(name, format!("`{raw}` is not a unix time in ms")))
+        })
+        .transpose()
 }
 
 /// Whether a raw query parameter configures QStash rather than belonging to the
