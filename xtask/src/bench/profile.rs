@@ -1,9 +1,12 @@
 //! Where the time goes when a goal is missed: a callgrind run of a reduced version of
-//! the measurement, summarised as its most expensive functions.
+//! the measurement, summarised as its most expensive functions, and, where `perf` can
+//! sample the CPU clock, a native sampling profile of the same run.
 //!
 //! Callgrind counts user-space instructions (`Ir`) and runs threads one at a time, so
-//! kernel time (loopback TCP) is not in these figures and waiting is not either: they
-//! show what the CPU executes in the process, which is what code changes can reduce.
+//! kernel time (loopback TCP) is not in its figures and waiting is not either. It also
+//! hides CPU extensions such as SHA-NI, so hashing looks dearer under it than natively.
+//! The `perf` samples cover the kernel and use the real CPU; together they show where
+//! the time goes.
 
 use super::progress;
 use super::report::Goal;
@@ -55,6 +58,19 @@ pub(crate) struct Profile {
     pub(crate) exclusive: Vec<HotSpot>,
     /// The mock's functions with the most instructions including their callees.
     pub(crate) mock_inclusive: Vec<HotSpot>,
+    /// Native CPU-clock samples, when `perf` could take them.
+    pub(crate) native: Option<NativeProfile>,
+}
+
+/// A `perf record -e cpu-clock` profile of the same reduced run.
+#[derive(Debug, Clone)]
+pub(crate) struct NativeProfile {
+    /// The command line sampled.
+    pub(crate) command: String,
+    /// Shares of the samples by binary: the kernel, libc, the program.
+    pub(crate) by_object: Vec<HotSpot>,
+    /// The functions with the most samples of their own.
+    pub(crate) exclusive: Vec<HotSpot>,
 }
 
 /// Profiles the reduced run of every missed goal, once per distinct run. Skips all
@@ -112,27 +128,109 @@ fn callgrind(xtask: &Path, reduced: &Reduced) -> anyhow::Result<Profile> {
         reduced.part
     );
 
-    let exclusive = annotate(&out, &[])?;
-    let inclusive = annotate(&out, &["--inclusive=yes"])?;
+    let exclusive = annotate(&out, &["--auto=no"])?;
+    let inclusive = annotate(&out, &["--auto=no", "--inclusive=yes"])?;
     let _ = std::fs::remove_file(&out);
 
-    let relative = Path::new("target/release/xtask");
+    // Inlined code shows up once per source file; its own costs add up, while each
+    // inclusive entry already counts the callees, so the largest one stands for all.
+    let mock_inclusive = merge(inclusive.spots, f64::max)
+        .into_iter()
+        .filter(|spot| spot.function.contains("qstash_mock::"))
+        .take(TOP)
+        .collect();
     Ok(Profile {
         goals: Vec::new(),
         command: format!(
-            "valgrind --tool=callgrind {} {}",
-            relative.display(),
+            "valgrind --tool=callgrind target/release/xtask {}",
             reduced.arguments().join(" ")
         ),
         instructions: exclusive.total,
-        exclusive: exclusive.spots.into_iter().take(TOP).collect(),
-        mock_inclusive: inclusive
-            .spots
+        exclusive: merge(exclusive.spots, |a, b| a + b)
             .into_iter()
-            .filter(|spot| spot.function.contains("qstash_mock::"))
             .take(TOP)
             .collect(),
+        mock_inclusive,
+        native: sample(xtask, reduced),
     })
+}
+
+/// Combines the entries of one function with `combine` and sorts by share, largest first.
+fn merge(spots: Vec<HotSpot>, combine: impl Fn(f64, f64) -> f64) -> Vec<HotSpot> {
+    let mut merged: Vec<HotSpot> = Vec::new();
+    for spot in spots {
+        match merged
+            .iter_mut()
+            .find(|seen| seen.function == spot.function)
+        {
+            Some(seen) => seen.percent = combine(seen.percent, spot.percent),
+            None => merged.push(spot),
+        }
+    }
+    merged.sort_by(|a, b| b.percent.total_cmp(&a.percent));
+    merged
+}
+
+/// Samples the reduced run with `perf record -e cpu-clock`; `None` when perf is missing
+/// or not allowed to sample.
+fn sample(xtask: &Path, reduced: &Reduced) -> Option<NativeProfile> {
+    let data = std::env::temp_dir().join(format!(
+        "xtask-bench-{}-{}.perf",
+        std::process::id(),
+        reduced.part
+    ));
+    let status = Command::new("perf")
+        .args(["record", "-e", "cpu-clock", "-F", "2000", "-o"])
+        .arg(&data)
+        .arg("--")
+        .arg(xtask)
+        .args(reduced.arguments())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .ok()?;
+    let report = |sort: &str| -> Option<Vec<HotSpot>> {
+        let output = Command::new("perf")
+            .args(["report", "--stdio", "--no-children", "--sort", sort, "-i"])
+            .arg(&data)
+            .stderr(Stdio::null())
+            .output()
+            .ok()?;
+        Some(parse_perf_report(&String::from_utf8_lossy(&output.stdout)))
+    };
+    let profile = if status.success() {
+        report("dso").zip(report("dso,symbol"))
+    } else {
+        None
+    };
+    let _ = std::fs::remove_file(&data);
+    let (by_object, exclusive) = profile?;
+    Some(NativeProfile {
+        command: format!(
+            "perf record -e cpu-clock -F 2000 -- target/release/xtask {}",
+            reduced.arguments().join(" ")
+        ),
+        by_object: by_object.into_iter().take(6).collect(),
+        exclusive: exclusive.into_iter().take(TOP).collect(),
+    })
+}
+
+/// Reads the `percent  object  [k] symbol` lines of `perf report --stdio`.
+fn parse_perf_report(text: &str) -> Vec<HotSpot> {
+    text.lines()
+        .filter(|line| !line.starts_with('#'))
+        .filter_map(|line| {
+            let (percent, rest) = line.trim_start().split_once('%')?;
+            let percent = percent.parse::<f64>().ok()?;
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            let function = match fields.as_slice() {
+                [object] => (*object).to_owned(),
+                [object, _kind, symbol @ ..] => format!("{} ({object})", symbol.join(" ")),
+                _ => return None,
+            };
+            Some(HotSpot { percent, function })
+        })
+        .collect()
 }
 
 /// The parsed output of `callgrind_annotate`.
@@ -173,6 +271,9 @@ fn parse_annotation(text: &str) -> Annotation {
             continue;
         };
         let name = name.trim();
+        if name.starts_with("=>") {
+            continue;
+        }
         if name == "PROGRAM TOTALS" {
             annotation.total = count;
             continue;
@@ -204,6 +305,38 @@ fn function_name(entry: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn entries_of_one_function_are_merged_and_sorted() {
+        let spot = |percent, function: &str| HotSpot {
+            percent,
+            function: function.to_owned(),
+        };
+        let spots = vec![spot(10.0, "a"), spot(15.0, "b"), spot(7.0, "a")];
+
+        let summed = merge(spots.clone(), |a, b| a + b);
+        let largest = merge(spots, f64::max);
+
+        assert_eq!(summed, vec![spot(17.0, "a"), spot(15.0, "b")]);
+        assert_eq!(largest, vec![spot(15.0, "b"), spot(10.0, "a")]);
+    }
+
+    #[test]
+    fn perf_lines_give_the_share_the_symbol_and_the_object() {
+        let report = "# Overhead  Shared Object\n\
+                      \x20    47.01%  [kernel.kallsyms]\n\
+                      \x20     7.18%  xtask  [.] sha2::sha256::x86::digest_blocks\n";
+
+        let spots = parse_perf_report(report);
+
+        assert_eq!(spots.len(), 2);
+        assert_eq!(spots[0].function, "[kernel.kallsyms]");
+        assert_eq!(
+            spots[1].function,
+            "sha2::sha256::x86::digest_blocks (xtask)"
+        );
+        assert_eq!(spots[1].percent, 7.18);
+    }
 
     const SAMPLE: &str = "\
 --------------------------------------------------------------------------------

@@ -9,6 +9,9 @@ use std::fmt::Write as _;
 /// The simulation size the five-second goal is about.
 const GOAL_MESSAGES: u64 = 100_000;
 
+/// Attempts per message with the default three retries.
+const ATTEMPTS_PER_MESSAGE: u64 = 4;
+
 /// Growth of time per message, from one size to the next, still counted as linear.
 const LINEAR_SLACK: f64 = 1.25;
 
@@ -331,7 +334,9 @@ default 3 retries (4 attempts each) on the free plan: through the whole backoff
 expired (7 events per message). *Full stack*: HTTP publishes (32 connections), then two
 `advance` calls over a real HTTP server answering 500. *Engine*: `Engine` driven
 directly (`publish`, `start_due`, `finish_attempt`, stepping `next_due_at`) with
-synthetic 500 outcomes; the floor. Each size runs in its own process. Peak is `VmHWM`;
+synthetic 500 outcomes; the floor. *HTTP floor* is the attempts divided by the plain
+client's rate from the delivery measurement: the time real HTTP alone would take on
+this machine, whoever sends the requests. Each size runs in its own process. Peak is `VmHWM`;
 per DLQ entry is the growth of `VmRSS` from before the first publish to the moment all
 messages sat in the DLQ, divided by the messages (message, DLQ entry, events and
 allocator slack together).
@@ -401,13 +406,17 @@ fn delivery_table(results: &Results) -> String {
 
 fn simulation_table(results: &Results) -> String {
     let mut out = String::from(
-        "| Simulation | messages | publish s | run s | total s | events | events/s | peak RSS | RSS per DLQ entry |\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        "| Simulation | messages | publish s | run s | total s | HTTP floor s | events | events/s \
+         | peak RSS | RSS per DLQ entry |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for run in &results.simulations {
+        let floor = match (run.stack, &results.delivery.plain) {
+            (Stack::Full, Some(plain)) => format!("{:.2}", http_floor_seconds(run, plain)),
+            _ => "–".to_owned(),
+        };
         let _ = writeln!(
             out,
-            "| {} | {} | {:.2} | {:.2} | {:.2} | {} | {} | {} | {} |",
+            "| {} | {} | {:.2} | {:.2} | {:.2} | {floor} | {} | {} | {} | {} |",
             stack_name(run.stack),
             count(run.messages),
             run.publish_seconds,
@@ -422,13 +431,19 @@ fn simulation_table(results: &Results) -> String {
     for skipped in &results.skipped {
         let _ = writeln!(
             out,
-            "| {} | {} | skipped: {} | | | | | | |",
+            "| {} | {} | skipped: {} | | | | | | | |",
             stack_name(skipped.stack),
             count(skipped.messages),
             skipped.reason
         );
     }
     out
+}
+
+/// Seconds a plain hyper client would need for the run's attempts alone, at the rate it
+/// reached in the delivery measurement: what real HTTP costs, whoever sends it.
+fn http_floor_seconds(run: &SimulationFigures, plain: &super::delivery::Throughput) -> f64 {
+    (ATTEMPTS_PER_MESSAGE * run.messages) as f64 / plain.per_second
 }
 
 fn startup_table(results: &Results) -> String {
@@ -485,11 +500,23 @@ fn profile_section(profile: &Profile) -> String {
         "Inclusive, qstash_mock only",
         &profile.mock_inclusive,
     ));
+    if let Some(native) = &profile.native {
+        let _ = write!(out, "\nNative samples: `{}`\n\n", native.command);
+        out.push_str(&spot_table(
+            "By object (CPU-clock samples)",
+            &native.by_object,
+        ));
+        out.push('\n');
+        out.push_str(&spot_table(
+            "Exclusive (CPU-clock samples)",
+            &native.exclusive,
+        ));
+    }
     out
 }
 
 fn spot_table(title: &str, spots: &[HotSpot]) -> String {
-    let mut out = format!("| {title} | Ir % |\n|---|---:|\n");
+    let mut out = format!("| {title} | % |\n|---|---:|\n");
     for spot in spots {
         let _ = writeln!(
             out,
