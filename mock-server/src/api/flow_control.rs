@@ -1,10 +1,12 @@
 //! Flow control: the `Upstash-Flow-Control-Key`/`-Value` headers, `GET /v2/flowControl`,
-//! `GET /v2/flowControl/{key}` and `GET /v2/globalParallelism`.
+//! `GET /v2/flowControl/{key}`, `GET /v2/globalParallelism`, and the management calls
+//! `POST /v2/flowControl/{key}/pause`, `/resume`, `/pin`, `/unpin`, `/resetRate` and
+//! `/reset`.
 
 use super::error::ApiError;
 use super::query::value;
 use super::{json, ApiRequest, HttpResponse};
-use crate::engine::FlowControlSpec;
+use crate::engine::{FlowControlAction, FlowControlSpec};
 use crate::rules::parse_upstash_duration;
 use crate::server::shared::Shared;
 use http::{Method, StatusCode};
@@ -14,22 +16,32 @@ const KEY: &str = "Upstash-Flow-Control-Key";
 const VALUE: &str = "Upstash-Flow-Control-Value";
 const DEFAULT_PERIOD_MS: u64 = 1_000;
 const MAX_PERIOD_MS: u64 = 7 * 24 * 60 * 60 * 1_000;
+const ACTIONS: &str = "pause, resume, pin, unpin, resetRate or reset";
 
-// TODO: pause, resume, pin, unpin, resetRate and reset of a key are not served yet
-// (405); the mock never pauses or pins a key.
 pub(super) fn route(
     shared: &Arc<Shared>,
     request: &ApiRequest,
     path: &str,
 ) -> Result<HttpResponse, ApiError> {
-    if request.method != Method::GET {
-        return Err(ApiError::method_not_allowed(&request.method, path));
+    let rest = path.strip_prefix("/v2/flowControl").unwrap_or_default();
+    match request.method {
+        Method::GET => get(shared, request, path, rest),
+        Method::POST if rest.len() > 1 => manage(shared, request, &rest[1..]),
+        _ => Err(ApiError::method_not_allowed(&request.method, path)),
     }
+}
+
+fn get(
+    shared: &Arc<Shared>,
+    request: &ApiRequest,
+    path: &str,
+    rest: &str,
+) -> Result<HttpResponse, ApiError> {
     let engine = shared.engine();
     if path == "/v2/globalParallelism" {
         return Ok(json(StatusCode::OK, &to_json(engine.global_parallelism())));
     }
-    match path.strip_prefix("/v2/flowControl").unwrap_or_default() {
+    match rest {
         "" | "/" => {
             let pairs = request.query_pairs();
             let keys = engine.flow_control_keys(value(&pairs, "search"));
@@ -43,6 +55,84 @@ pub(super) fn route(
             Ok(json(StatusCode::OK, &to_json(info)))
         }
     }
+}
+
+/// `POST /v2/flowControl/{key}/{action}`: answers the key as it is afterwards.
+fn manage(
+    shared: &Arc<Shared>,
+    request: &ApiRequest,
+    key_and_action: &str,
+) -> Result<HttpResponse, ApiError> {
+    let Some((key, action)) = key_and_action.rsplit_once('/') else {
+        return Err(ApiError::not_found(format!(
+            "POST /v2/flowControl/{key_and_action} needs an action: {ACTIONS}"
+        )));
+    };
+    let pairs = request.query_pairs();
+    let action = match action {
+        "pause" => FlowControlAction::Pause,
+        "resume" => FlowControlAction::Resume,
+        "pin" => pin(&pairs)?,
+        "unpin" => unpin(&pairs)?,
+        "resetRate" => FlowControlAction::ResetRate,
+        "reset" => FlowControlAction::Reset,
+        other => {
+            return Err(ApiError::not_found(format!(
+                "unknown flow control action `{other}`; use {ACTIONS}"
+            )))
+        }
+    };
+    let now = shared.clock.now_ms();
+
+    let info = shared.engine().manage_flow_control(now, key, action)?;
+    tracing::debug!(flow_control_key = %key, ?action, "flow control key changed");
+    shared.wake.notify_one();
+    Ok(json(StatusCode::OK, &to_json(info)))
+}
+
+/// `?parallelism=<n>&rate=<n>&period=<seconds>`, at least one of them.
+fn pin(pairs: &[(String, String)]) -> Result<FlowControlAction, ApiError> {
+    let number = |name: &str| -> Result<Option<u32>, ApiError> {
+        value(pairs, name)
+            .map(|raw| positive(name, raw))
+            .transpose()
+    };
+    let parallelism = number("parallelism")?;
+    let rate = number("rate")?;
+    let period_ms = value(pairs, "period")
+        .map(|raw| period("period", raw))
+        .transpose()?;
+    if parallelism.is_none() && rate.is_none() && period_ms.is_none() {
+        return Err(ApiError::bad_request(
+            "pin: give parallelism=<n>, rate=<n> or period=<seconds>",
+        ));
+    }
+    Ok(FlowControlAction::Pin {
+        parallelism,
+        rate,
+        period_ms,
+    })
+}
+
+/// `?parallelism=true|false&rate=true|false`, at least one of them true.
+fn unpin(pairs: &[(String, String)]) -> Result<FlowControlAction, ApiError> {
+    let flag = |name: &str| -> Result<bool, ApiError> {
+        match value(pairs, name).map(str::to_ascii_lowercase).as_deref() {
+            None | Some("false") => Ok(false),
+            Some("true") => Ok(true),
+            Some(other) => Err(ApiError::invalid(
+                name,
+                format!("`{other}` is not true or false"),
+            )),
+        }
+    };
+    let (parallelism, rate) = (flag("parallelism")?, flag("rate")?);
+    if !(parallelism || rate) {
+        return Err(ApiError::bad_request(
+            "unpin: give parallelism=true, rate=true or both",
+        ));
+    }
+    Ok(FlowControlAction::Unpin { parallelism, rate })
 }
 
 fn to_json(value: impl serde::Serialize) -> serde_json::Value {
@@ -91,9 +181,9 @@ fn parse_value(key: String, text: &str) -> Result<FlowControlSpec, ApiError> {
             .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim()))
             .ok_or_else(|| ApiError::invalid(VALUE, format!("`{part}` is not name=value")))?;
         match name.as_str() {
-            "parallelism" => spec.parallelism = Some(positive(&name, raw)?),
-            "rate" => spec.rate = Some(positive(&name, raw)?),
-            "period" => spec.period_ms = period(raw)?,
+            "parallelism" => spec.parallelism = Some(in_value(positive(&name, raw))?),
+            "rate" => spec.rate = Some(in_value(positive(&name, raw))?),
+            "period" => spec.period_ms = in_value(period(&name, raw))?,
             _ => {
                 return Err(ApiError::invalid(
                     VALUE,
@@ -111,25 +201,30 @@ fn parse_value(key: String, text: &str) -> Result<FlowControlSpec, ApiError> {
     Ok(spec)
 }
 
-fn positive(name: &str, raw: &str) -> Result<u32, ApiError> {
-    raw.parse::<u32>().ok().filter(|n| *n > 0).ok_or_else(|| {
-        ApiError::invalid(
-            VALUE,
-            format!("{name}: `{raw}` is not a whole number above 0"),
-        )
-    })
+/// A setting refused inside `Upstash-Flow-Control-Value`, named by the header.
+fn in_value<T>(result: Result<T, ApiError>) -> Result<T, ApiError> {
+    result.map_err(|e| ApiError::invalid(VALUE, e.message()))
 }
 
-fn period(raw: &str) -> Result<u64, ApiError> {
+fn positive(name: &str, raw: &str) -> Result<u32, ApiError> {
+    raw.trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| ApiError::invalid(name, format!("`{raw}` is not a whole number above 0")))
+}
+
+/// A period: a number of seconds or a duration such as `1m`, above 0 and at most 7d.
+fn period(name: &str, raw: &str) -> Result<u64, ApiError> {
+    let raw = raw.trim();
     let ms = match raw.parse::<u64>() {
         Ok(seconds) => seconds.saturating_mul(1_000),
-        Err(_) => parse_upstash_duration(raw)
-            .map_err(|e| ApiError::invalid(VALUE, format!("period: {e}")))?,
+        Err(_) => parse_upstash_duration(raw).map_err(|e| ApiError::invalid(name, e))?,
     };
     if ms == 0 || ms > MAX_PERIOD_MS {
         return Err(ApiError::invalid(
-            VALUE,
-            format!("period: `{raw}` must be above 0s and at most 7d"),
+            name,
+            format!("`{raw}` must be above 0s and at most 7d"),
         ));
     }
     Ok(ms)

@@ -34,7 +34,7 @@ pub use config::{
 pub use dlq::{DlqEntry, DlqFilter, DlqPage, RecordedResponse};
 pub use error::EngineError;
 pub use events::{DlqReason, Event, EventKind, NextRetry};
-pub use flow_control::{FlowControlInfo, GlobalParallelism};
+pub use flow_control::{FlowControlAction, FlowControlInfo, GlobalParallelism};
 pub use logs::{CancelledSpelling, LogEntry, LogFilter, LogPage, LogState, MAX_LOG_PAGE};
 pub use message::{
     CallbackSpec, FlowControlSpec, Message, MessageKind, MessageState, OrderKey, Routing,

@@ -655,6 +655,13 @@ impl Engine {
         self.schedule(at, order, 0, work);
     }
 
+    /// Drops the pending attempt of a held message, if any.
+    pub(super) fn unschedule_delivery(&mut self, message_id: &str) {
+        self.due.retain(
+            |_, work| !matches!(work, Work::Deliver { message_id: id } if id == message_id),
+        );
+    }
+
     /// Drops the pending firing of a schedule, if any.
     pub(super) fn unschedule_firing(&mut self, schedule_id: &str) {
         self.due
