@@ -685,3 +685,350 @@ async fn a_burst_limit_refuses_other_calls_with_burst_headers_within_a_second() 
     assert!(second.headers.get("ratelimit-limit").is_none());
     assert_eq!(later.status, 200);
 }
+
+// Flow-control management.
+
+fn delayed_flow(key: &'static str, value: &'static str) -> [(&'static str, &'static str); 3] {
+    [
+        ("Upstash-Flow-Control-Key", key),
+        ("Upstash-Flow-Control-Value", value),
+        ("Upstash-Delay", "10s"),
+    ]
+}
+
+fn delivery_times(mock: &MockServer, sink: &str) -> Vec<u64> {
+    mock.sink_requests(sink)
+        .iter()
+        .map(|r| r.time - START)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_paused_flow_control_key_holds_its_messages_until_it_is_resumed() {
+    let (mock, api) = frozen_mock().await;
+    let url = mock.sink("held").create();
+    for _ in 0..2 {
+        api.publish_ok(&url, &delayed_flow("tenant-p", "parallelism=2"))
+            .await;
+    }
+
+    let paused = api
+        .post_json("/v2/flowControl/tenant-p/pause", json!({}))
+        .await;
+    mock.advance(Duration::from_millis(MINUTE)).await;
+    let while_paused = api.get("/v2/flowControl/tenant-p").await;
+    let delivered_while_paused = mock.sink_requests("held").len();
+    let resumed = api
+        .post_json("/v2/flowControl/tenant-p/resume", json!({}))
+        .await;
+    mock.settle().await;
+
+    assert_eq!(paused.status, 200);
+    assert_eq!(paused.json["isPaused"], true);
+    assert_eq!(while_paused.json["isPaused"], true);
+    assert_eq!(while_paused.json["waitListSize"], 2);
+    assert_eq!(delivered_while_paused, 0);
+    assert_eq!(resumed.json["isPaused"], false);
+    assert_eq!(delivery_times(&mock, "held"), vec![MINUTE, MINUTE]);
+}
+
+#[tokio::test]
+async fn a_pinned_rate_overrides_the_published_one_until_it_is_unpinned() {
+    let (mock, api) = frozen_mock().await;
+    let url = mock.sink("paced").create();
+    let headers = delayed_flow("tenant-r", "rate=10, period=60");
+    for _ in 0..3 {
+        api.publish_ok(&url, &headers).await;
+    }
+
+    let pinned = api
+        .post_json("/v2/flowControl/tenant-r/pin?rate=1", json!({}))
+        .await;
+    api.publish_ok(&url, &headers).await;
+    let after_publish = api.get("/v2/flowControl/tenant-r").await;
+    mock.advance(Duration::from_millis(5 * MINUTE)).await;
+    let unpinned = api
+        .post_json(
+            "/v2/flowControl/tenant-r/unpin?rate=true&parallelism=false",
+            json!({}),
+        )
+        .await;
+
+    assert_eq!(pinned.json["isPinnedRate"], true);
+    assert_eq!(pinned.json["isPinnedParallelism"], false);
+    assert_eq!(after_publish.json["rateMax"], 1);
+    assert_eq!(after_publish.json["ratePeriod"], 60);
+    assert_eq!(
+        delivery_times(&mock, "paced"),
+        vec![10 * SECOND, MINUTE, 2 * MINUTE, 3 * MINUTE]
+    );
+    assert_eq!(unpinned.json["isPinnedRate"], false);
+    assert_eq!(
+        unpinned.json["rateMax"], 1,
+        "kept until a publish brings another"
+    );
+}
+
+#[tokio::test]
+async fn resetting_the_rate_lets_a_waiting_message_go_at_once() {
+    let (mock, api) = frozen_mock().await;
+    let url = mock.sink("hourly").create();
+    for _ in 0..2 {
+        api.publish_ok(&url, &delayed_flow("tenant-h", "rate=1, period=1h"))
+            .await;
+    }
+    mock.advance(Duration::from_millis(MINUTE)).await;
+    let before = api.get("/v2/flowControl/tenant-h").await;
+
+    let reset = api
+        .post_json("/v2/flowControl/tenant-h/resetRate", json!({}))
+        .await;
+    mock.settle().await;
+
+    assert_eq!(
+        (
+            before.json["rateCount"].clone(),
+            before.json["waitListSize"].clone()
+        ),
+        (json!(1), json!(1))
+    );
+    assert_eq!(reset.status, 200);
+    assert_eq!(reset.json["ratePeriodStart"], (START + MINUTE) / 1000);
+    assert_eq!(delivery_times(&mock, "hourly"), vec![10 * SECOND, MINUTE]);
+}
+
+#[tokio::test]
+async fn reset_resumes_and_unpins_a_flow_control_key() {
+    let (mock, api) = frozen_mock().await;
+    let url = mock.sink("reset").create();
+    api.publish_ok(&url, &delayed_flow("tenant-x", "parallelism=1"))
+        .await;
+    api.post_json("/v2/flowControl/tenant-x/pause", json!({}))
+        .await;
+    api.post_json(
+        "/v2/flowControl/tenant-x/pin?parallelism=3&rate=2&period=30",
+        json!({}),
+    )
+    .await;
+
+    let reset = api
+        .post_json("/v2/flowControl/tenant-x/reset", json!({}))
+        .await;
+    mock.advance(Duration::from_millis(MINUTE)).await;
+
+    assert_eq!(reset.json["isPaused"], false);
+    assert_eq!(reset.json["isPinnedParallelism"], false);
+    assert_eq!(reset.json["isPinnedRate"], false);
+    assert_eq!(reset.json["parallelismMax"], 3);
+    assert_eq!(reset.json["ratePeriod"], 30);
+    assert_eq!(delivery_times(&mock, "reset"), vec![10 * SECOND]);
+}
+
+#[tokio::test]
+async fn bad_flow_control_management_is_refused_naming_the_parameter() {
+    let (mock, api) = frozen_mock().await;
+    let url = mock.sink("k").create();
+    api.publish_ok(&url, &delayed_flow("k", "rate=1")).await;
+    let post = |path: &'static str| {
+        let api = api.clone();
+        async move { api.post_json(path, json!({})).await }
+    };
+
+    assert_refused(&post("/v2/flowControl/nope/pause").await, 404, "`nope`");
+    assert_refused(&post("/v2/flowControl/k/fly").await, 404, "`fly`");
+    assert_refused(&post("/v2/flowControl/k/pin").await, 400, "pin:");
+    assert_refused(
+        &post("/v2/flowControl/k/pin?parallelism=0").await,
+        400,
+        "parallelism: `0`",
+    );
+    assert_refused(
+        &post("/v2/flowControl/k/pin?rate=x").await,
+        400,
+        "rate: `x`",
+    );
+    assert_refused(
+        &post("/v2/flowControl/k/pin?period=8d").await,
+        400,
+        "period: `8d`",
+    );
+    assert_refused(
+        &post("/v2/flowControl/k/unpin?rate=maybe").await,
+        400,
+        "rate: `maybe`",
+    );
+    assert_refused(&post("/v2/flowControl/k/unpin").await, 400, "unpin:");
+    assert_refused(&api.delete("/v2/flowControl/k").await, 405, "DELETE");
+    let unchanged = api.get("/v2/flowControl/k").await;
+    assert_eq!(unchanged.json["isPinnedRate"], false);
+    assert_eq!(unchanged.json["rateMax"], 1);
+}
+
+// URL group default headers.
+
+async fn patch_group(api: &support::Api, name: &str, body: Value) -> Answer {
+    let headers = [("Content-Type", "application/json")];
+    api.send(
+        "PATCH",
+        &format!("/v2/topics/{name}"),
+        &headers,
+        body.to_string(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_url_group_forwards_its_default_headers_unless_the_publish_sets_them() {
+    let (mock, api) = frozen_mock().await;
+    let a = mock.sink("a").create();
+    let b = mock.sink("b").create();
+    api.post_json(
+        "/v2/topics/crew/endpoints",
+        json!({ "endpoints": [{ "url": a }, { "url": b }] }),
+    )
+    .await;
+
+    let patched = patch_group(
+        &api,
+        "crew",
+        json!({ "headers": {
+            "x-team": "core",
+            "X-Env": "test",
+            "Upstash-Forward-X-Origin": "hook",
+        } }),
+    )
+    .await;
+    let published = api
+        .publish("crew", &[("Upstash-Forward-X-Env", "prod")], "hi")
+        .await;
+    mock.settle().await;
+
+    assert_eq!(patched.status, 200, "{}", patched.json);
+    assert_eq!(
+        patched.json["headers"],
+        json!({ "X-Env": "test", "X-Origin": "hook", "X-Team": "core" })
+    );
+    assert_eq!(
+        api.get("/v2/topics/crew").await.json["headers"],
+        patched.json["headers"]
+    );
+    for sink in ["a", "b"] {
+        let request = &mock.sink_requests(sink)[0];
+        assert_eq!(request.header("x-team"), Some("core"));
+        assert_eq!(request.header("x-env"), Some("prod"));
+        assert_eq!(request.header("x-origin"), Some("hook"));
+    }
+    let id = published.json[0]["messageId"].as_str().unwrap();
+    let logs = api.get(&format!("/v2/logs?messageId={id}")).await;
+    assert_eq!(logs.json["logs"][0]["header"]["X-Team"], json!(["core"]));
+}
+
+#[tokio::test]
+async fn bad_url_group_defaults_are_refused_and_unknown_groups_are_not_found() {
+    let (mock, api) = frozen_mock().await;
+    let a = mock.sink("a").create();
+    api.post_json(
+        "/v2/topics/crew/endpoints",
+        json!({ "endpoints": [{ "url": a }] }),
+    )
+    .await;
+
+    let unknown = patch_group(&api, "ghosts", json!({ "headers": { "X-A": "1" } })).await;
+    let missing = patch_group(&api, "crew", json!({})).await;
+    let not_text = patch_group(&api, "crew", json!({ "headers": { "X-A": 1 } })).await;
+    let setting = patch_group(
+        &api,
+        "crew",
+        json!({ "headers": { "Upstash-Retries": "1" } }),
+    )
+    .await;
+    let bad_name = patch_group(&api, "crew", json!({ "headers": { "X A": "1" } })).await;
+
+    assert_refused(&unknown, 404, "ghosts");
+    assert_refused(&missing, 400, "headers: is required");
+    assert_refused(&not_text, 400, "headers.X-A: must be a string");
+    assert_refused(&setting, 400, "headers.Upstash-Retries:");
+    assert_refused(&bad_name, 400, "headers.X A:");
+    assert_eq!(api.get("/v2/topics/crew").await.json.get("headers"), None);
+}
+
+// Callback headers and header-name case.
+
+#[tokio::test]
+async fn callback_headers_reach_the_callbacks_with_or_without_the_forward_prefix() {
+    let (mock, api) = frozen_mock().await;
+    let ok = mock.sink("ok").create();
+    let down = mock.sink("down").statuses(&[500]).create();
+    let callback = mock.sink("callback").create();
+    let failure = mock.sink("failure").create();
+    let headers = [
+        ("Upstash-Retries", "0"),
+        ("Upstash-Callback", callback.as_str()),
+        ("Upstash-Callback-X-Key", "k1"),
+        ("Upstash-Callback-Forward-X-Other", "o1"),
+        ("Upstash-Callback-Retries", "0"),
+        ("Upstash-Failure-Callback", failure.as_str()),
+        ("Upstash-Failure-Callback-X-Key", "k2"),
+        ("Upstash-Failure-Callback-Timeout", "5s"),
+    ];
+
+    let id = api.publish_ok(&ok, &headers).await;
+    let message = api.get(&format!("/v2/messages/{id}")).await;
+    api.publish_ok(&down, &headers).await;
+    mock.settle().await;
+
+    assert_eq!(
+        message.json["callbackHeader"],
+        json!({ "X-Key": ["k1"], "X-Other": ["o1"] })
+    );
+    assert_eq!(
+        message.json["failureCallbackHeader"],
+        json!({ "X-Key": ["k2"] })
+    );
+    let called = mock.sink_requests("callback");
+    assert_eq!(called.len(), 2, "one callback per attempt");
+    assert_eq!(called[0].header("x-key"), Some("k1"));
+    assert_eq!(called[0].header("x-other"), Some("o1"));
+    assert_eq!(called[0].header("retries"), None);
+    let failed = &mock.sink_requests("failure")[0];
+    assert_eq!(failed.header("x-key"), Some("k2"));
+    assert_eq!(failed.header("timeout"), None);
+    let bad = api
+        .publish(
+            &ok,
+            &[
+                ("Upstash-Callback", callback.as_str()),
+                ("Upstash-Callback-Retries", "many"),
+            ],
+            "x",
+        )
+        .await;
+    assert_refused(&bad, 400, "Upstash-Callback-Retries: `many`");
+}
+
+#[tokio::test]
+async fn forwarded_header_names_read_as_go_canonicalises_them() {
+    let (mock, api) = frozen_mock().await;
+    let down = mock.sink("down").statuses(&[500]).create();
+    let headers = [
+        ("content-type", "text/plain"),
+        ("upstash-forward-x-trace-id", "t-1"),
+        ("Upstash-Retries", "0"),
+        ("Upstash-Delay", "10s"),
+    ];
+
+    let id = api.publish_ok(&down, &headers).await;
+    let pending = api.get(&format!("/v2/messages/{id}")).await;
+    mock.advance(Duration::from_millis(MINUTE)).await;
+    let dlq = api.get("/v2/dlq").await;
+
+    let expected = json!({ "Content-Type": ["text/plain"], "X-Trace-Id": ["t-1"] });
+    assert_eq!(pending.json["header"], expected);
+    assert_eq!(dlq.json["messages"][0]["header"], expected);
+    let delivered = &mock.sink_requests("down")[0];
+    assert_eq!(delivered.header("x-trace-id"), Some("t-1"));
+    let bad = api
+        .publish(&down, &[("Upstash-Header-Forward", "sometimes")], "x")
+        .await;
+    assert_refused(&bad, 400, "Upstash-Header-Forward: `sometimes`");
+}

@@ -15,6 +15,10 @@ use std::sync::Arc;
 
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
 
+/// What may follow `Upstash-Callback-` (or `Upstash-Failure-Callback-`) to configure the
+/// callback rather than name a header for it, lower case. `Forward-*` is handled apart.
+const CALLBACK_SETTINGS: &[&str] = &["method", "timeout", "retries", "retry-delay", "delay"];
+
 /// Headers never forwarded by `Upstash-Header-Forward: true`.
 const NOT_FORWARDED: &[&str] = &[
     "authorization",
@@ -141,12 +145,32 @@ impl Settings<'_> {
             .map(|(_, v)| v.trim())
     }
 
+    /// The headers named `<prefix><Name>`, as `(Name, value)` with `Name` canonical.
     fn with_prefix(&self, prefix: &str) -> Vec<(String, String)> {
         self.fields
             .iter()
             .filter_map(|(name, value)| {
                 let stripped = name.strip_prefix(prefix)?;
-                (!stripped.is_empty()).then(|| (stripped.to_owned(), value.clone()))
+                (!stripped.is_empty()).then(|| (canonical_header_name(stripped), value.clone()))
+            })
+            .collect()
+    }
+
+    /// The headers forwarded to a callback whose URL header is `name`: every
+    /// `<name>-Forward-<Header>`, and every `<name>-<Header>` whose `<Header>` is not one
+    /// of the callback's settings, since the Python SDK sends `callback_headers` that way.
+    fn callback_headers(&self, name: &str) -> Vec<(String, String)> {
+        let prefix = format!("{name}-");
+        self.fields
+            .iter()
+            .filter_map(|(field, value)| {
+                let rest = field.strip_prefix(&prefix)?;
+                let header = match rest.strip_prefix("forward-") {
+                    Some(header) => header,
+                    None if CALLBACK_SETTINGS.contains(&rest) => return None,
+                    None => rest,
+                };
+                (!header.is_empty()).then(|| (canonical_header_name(header), value.clone()))
             })
             .collect()
     }
@@ -163,7 +187,7 @@ impl Settings<'_> {
                             && name != "content-type"
                             && !NOT_FORWARDED.contains(&name.as_str())
                     })
-                    .cloned(),
+                    .map(|(name, value)| (canonical_header_name(name), value.clone())),
             );
         }
         Ok(PublishSettings {
@@ -300,9 +324,32 @@ impl Settings<'_> {
             retries: self.retries(&format!("{name}-retries"))?,
             retry_delay: self.expression(&format!("{name}-retry-delay"))?,
             timeout_ms: self.timeout(&format!("{name}-timeout"))?,
-            forward_headers: self.with_prefix(&format!("{name}-forward-")),
+            forward_headers: self.callback_headers(name),
         }))
     }
+}
+
+/// A header name in the canonical form Go's `net/http` gives it, which QStash shows in
+/// its message views: the first letter and each letter after a `-` upper case, the rest
+/// lower case (`x-trace-id` becomes `X-Trace-Id`). A name with a byte that is not a
+/// token character stays as it is, as in Go.
+pub(crate) fn canonical_header_name(name: &str) -> String {
+    let is_token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+    if name.is_empty() || !name.bytes().all(is_token) {
+        return name.to_owned();
+    }
+    let mut upper = true;
+    name.chars()
+        .map(|c| {
+            let out = if upper {
+                c.to_ascii_uppercase()
+            } else {
+                c.to_ascii_lowercase()
+            };
+            upper = c == '-';
+            out
+        })
+        .collect()
 }
 
 /// `upstash-retry-delay` as QStash documents it: `Upstash-Retry-Delay`.
@@ -365,13 +412,13 @@ mod tests {
         assert_eq!(settings.timeout_ms, Some(10_000));
         assert_eq!(
             settings.forward_headers,
-            vec![("x-trace".to_owned(), "abc".to_owned())]
+            vec![("X-Trace".to_owned(), "abc".to_owned())]
         );
         let callback = settings.callback.unwrap();
         assert_eq!(callback.retries, Some(1));
         assert_eq!(
             callback.forward_headers,
-            vec![("x-key".to_owned(), "k".to_owned())]
+            vec![("X-Key".to_owned(), "k".to_owned())]
         );
         assert!(settings.failure_callback.is_some());
         assert_eq!(settings.deduplication_id.as_deref(), Some("d-1"));
@@ -433,7 +480,54 @@ mod tests {
 
         assert_eq!(
             settings.forward_headers,
-            vec![("x-github-event".to_owned(), "push".to_owned())]
+            vec![("X-Github-Event".to_owned(), "push".to_owned())]
         );
+    }
+
+    #[test]
+    fn header_names_are_canonical_as_in_go() {
+        let cases = [
+            ("x-trace-id", "X-Trace-Id"),
+            ("content-type", "Content-Type"),
+            ("X-TRACE", "X-Trace"),
+            ("x--double-", "X--Double-"),
+            ("9lives", "9lives"),
+            ("with space", "with space"),
+        ];
+
+        for (name, expected) in cases {
+            assert_eq!(canonical_header_name(name), expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn callback_headers_come_with_or_without_the_forward_prefix() {
+        let map = headers(&[
+            ("Upstash-Callback", "https://cb.example.com/"),
+            ("Upstash-Callback-Forward-X-One", "1"),
+            ("Upstash-Callback-X-Two", "2"),
+            ("Upstash-Callback-Retries", "1"),
+            ("Upstash-Callback-Delay", "10s"),
+            ("Upstash-Failure-Callback", "https://fail.example.com/"),
+            ("Upstash-Failure-Callback-X-Three", "3"),
+            ("Upstash-Failure-Callback-Timeout", "5s"),
+        ]);
+
+        let settings = parse_settings(&map, &[]).unwrap();
+
+        let callback = settings.callback.unwrap();
+        assert_eq!(
+            callback.forward_headers,
+            vec![
+                ("X-One".to_owned(), "1".to_owned()),
+                ("X-Two".to_owned(), "2".to_owned()),
+            ]
+        );
+        let failure = settings.failure_callback.unwrap();
+        assert_eq!(
+            failure.forward_headers,
+            vec![("X-Three".to_owned(), "3".to_owned())]
+        );
+        assert_eq!(failure.timeout_ms, Some(5_000));
     }
 }

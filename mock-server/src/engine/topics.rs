@@ -1,4 +1,5 @@
-//! URL groups (QStash's "topics"): named sets of endpoints a publish fans out to.
+//! URL groups (QStash's "topics"): named sets of endpoints a publish fans out to, with
+//! default headers forwarded on every message published to the group.
 
 use super::error::EngineError;
 use super::message::Routing;
@@ -32,6 +33,10 @@ pub struct UrlGroup {
     pub updated_at: u64,
     /// The endpoints, in the order they were added.
     pub endpoints: Vec<Endpoint>,
+    /// Headers forwarded with every message published to the group, unless the publish
+    /// forwards a header of the same name itself.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
 }
 
 /// Every URL group of an engine.
@@ -72,6 +77,7 @@ impl Engine {
                 created_at: now,
                 updated_at: now,
                 endpoints: Vec::new(),
+                headers: BTreeMap::new(),
             });
         for endpoint in endpoints {
             group
@@ -119,6 +125,27 @@ impl Engine {
         Ok(())
     }
 
+    /// Replaces the default headers of the URL group `name`. The names should be
+    /// canonical (`X-Team`), as the API layer makes them.
+    ///
+    /// # Errors
+    /// [`EngineError::NotFound`] for an unknown group.
+    pub fn set_url_group_headers(
+        &mut self,
+        now: u64,
+        name: &str,
+        headers: BTreeMap<String, String>,
+    ) -> Result<UrlGroup, EngineError> {
+        let group = self
+            .topics
+            .groups
+            .get_mut(name)
+            .ok_or_else(|| group_not_found(name))?;
+        group.headers = headers;
+        group.updated_at = now;
+        Ok(group.clone())
+    }
+
     /// The URL group `name`, if it exists.
     pub fn url_group(&self, name: &str) -> Option<&UrlGroup> {
         self.topics.groups.get(name)
@@ -159,6 +186,8 @@ impl Engine {
             .get(&name)
             .cloned()
             .ok_or_else(|| group_not_found(&name))?;
+        let mut request = request;
+        add_default_headers(&mut request, &group.headers);
         let mut published = Vec::with_capacity(group.endpoints.len());
         for endpoint in group.endpoints {
             let mut one = request.clone();
@@ -193,6 +222,25 @@ impl RemoveEndpoint {
             .as_ref()
             .is_none_or(|name| endpoint.name.as_ref() == Some(name));
         url && name
+    }
+}
+
+/// Adds the group's default headers the publish does not set itself. A default
+/// `Content-Type` stands in only when the publish gave none.
+fn add_default_headers(request: &mut PublishRequest, defaults: &BTreeMap<String, String>) {
+    let settings = &mut request.settings;
+    for (name, value) in defaults {
+        if name.eq_ignore_ascii_case("content-type") {
+            settings.content_type.get_or_insert_with(|| value.clone());
+            continue;
+        }
+        let given = settings
+            .forward_headers
+            .iter()
+            .any(|(existing, _)| existing.eq_ignore_ascii_case(name));
+        if !given {
+            settings.forward_headers.push((name.clone(), value.clone()));
+        }
     }
 }
 
