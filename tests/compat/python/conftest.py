@@ -14,9 +14,8 @@ def mock() -> MockControl:
 
 
 @pytest.fixture(scope="session")
-def _destination_server(mock: MockControl) -> Iterator[Destination]:
+def _destination_server() -> Iterator[Destination]:
     destination = Destination(
-        control=mock,
         current_signing_key=env("QSTASH_CURRENT_SIGNING_KEY"),
         next_signing_key=env("QSTASH_NEXT_SIGNING_KEY"),
     )

@@ -8,18 +8,11 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Dict, List, Optional
-from unittest import mock as patching
 
-import jwt.api_jwt
 from qstash import Receiver
 from qstash.errors import SignatureError
-
-# Verification runs one at a time because it swaps the clock PyJWT reads (see
-# `_verify_at`), a module-wide setting.
-_VERIFY_LOCK = threading.Lock()
 
 
 def env(name: str) -> str:
@@ -86,12 +79,8 @@ class MockControl:
 
 @dataclass
 class Delivery:
-    """One request the destination received, with the outcome of its signature check.
-
-    `verified` is the SDK Receiver's verdict with its clock reading the mock's clock at
-    the instant of delivery, the clock the signature was made with. `verified_strictly`
-    is its verdict with the wall clock, which is what an app's receiver sees.
-    """
+    """One request the destination received, with the SDK Receiver's verdict on its
+    signature, checked against the wall clock as an app's receiver checks it."""
 
     method: str
     url: str
@@ -100,7 +89,6 @@ class Delivery:
     body: str
     status: int
     verified: bool
-    verified_strictly: bool
     error: Optional[str] = None
 
     @property
@@ -117,7 +105,6 @@ class Destination:
     verifies every `Upstash-Signature` against the exact URL it was published to.
     """
 
-    control: MockControl
     current_signing_key: str
     next_signing_key: str
     deliveries: List[Delivery] = field(default_factory=list)
@@ -213,10 +200,7 @@ class Destination:
             stall = self.stalls.get(bare_path, 0.0) if retried == 0 else 0.0
         status = script[min(retried, len(script) - 1)]
 
-        virtual_now = self.control.now_ms() / 1000
-        verified, error = _verify_at(virtual_now, receiver, headers, body, url)
-        with _VERIFY_LOCK:
-            verified_strictly, _ = _verify(receiver, headers, body, url)
+        verified, error = _verify(receiver, headers, body, url)
         delivery = Delivery(
             method=handler.command,
             url=url,
@@ -225,7 +209,6 @@ class Destination:
             body=body,
             status=status,
             verified=verified,
-            verified_strictly=verified_strictly,
             error=error,
         )
         with self._lock:
@@ -265,23 +248,3 @@ def _verify(
         return False, str(error)
     return True, None
 
-
-def _verify_at(
-    now_s: float, receiver: Receiver, headers: Dict[str, str], body: str, url: str
-) -> "tuple[bool, Optional[str]]":
-    """`_verify` with PyJWT's clock reading `now_s`.
-
-    The mock signs with its virtual clock, which the tests move hours or days ahead of
-    the wall clock. PyJWT refuses a token issued in its future, and the SDK's
-    `clock_tolerance` cannot widen that (it reaches PyJWT as an ignored option), so the
-    receiver is given the mock's clock instead. Key, issuer, subject, expiry and body
-    hash are checked exactly as in production.
-    """
-
-    class MockClock(datetime):
-        @classmethod
-        def now(cls, tz: Optional[timezone] = None) -> datetime:  # type: ignore[override]
-            return datetime.fromtimestamp(now_s, tz)
-
-    with _VERIFY_LOCK, patching.patch.object(jwt.api_jwt, "datetime", MockClock):
-        return _verify(receiver, headers, body, url)

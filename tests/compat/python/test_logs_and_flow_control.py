@@ -70,11 +70,29 @@ def test_global_parallelism_answers_with_both_fields(client: QStash) -> None:
     assert info.parallelism_count == 0
 
 
-@pytest.mark.xfail(
-    raises=QStashError,
-    reason="TODO: POST /v2/flowControl/{key}/pause, /resume, /pin, /unpin and /resetRate "
-    "answer 405: the mock serves only GET on flow control",
-)
+def test_a_paused_flow_control_key_holds_its_messages_until_resumed(
+    client: QStash, mock: MockControl, destination: Destination
+) -> None:
+    client.message.publish(
+        url=destination.url("/held"),
+        body="x",
+        flow_control={"key": "tenant-3", "parallelism": 1},
+        delay="10s",
+    )
+
+    client.flow_control.pause("tenant-3")
+    mock.advance("1m")
+    held = client.flow_control.get("tenant-3")
+    delivered_while_paused = len(destination.received("/held"))
+    client.flow_control.resume("tenant-3")
+    mock.settle()
+
+    assert held.is_paused is True
+    assert held.wait_list_size == 1
+    assert delivered_while_paused == 0
+    assert len(destination.received("/held")) == 1
+
+
 def test_flow_control_pause_resume_pin_unpin_and_reset_rate(
     client: QStash, mock: MockControl, destination: Destination
 ) -> None:
@@ -100,3 +118,11 @@ def test_flow_control_pause_resume_pin_unpin_and_reset_rate(
     assert after.is_paused is False
     assert after.is_pinned_parallelism is False
     assert after.rate_count == 0
+
+
+def test_managing_an_unknown_flow_control_key_is_a_404(client: QStash) -> None:
+    with pytest.raises(QStashError) as refused:
+        client.flow_control.pause("never-used")
+
+    assert "status: 404" in str(refused.value)
+    assert "never-used" in str(refused.value)

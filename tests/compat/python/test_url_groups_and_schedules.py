@@ -57,6 +57,24 @@ def test_publishing_to_a_url_group_fans_out_one_signed_message_per_endpoint(
         assert delivery.headers["upstash-topic-name"] == "team"
 
 
+def test_a_url_group_forwards_the_default_headers_set_with_patch(
+    client: QStash, mock: MockControl, destination: Destination
+) -> None:
+    # Neither SDK sets a group's default headers, so the PATCH is plain HTTP.
+    client.url_group.upsert_endpoints(
+        url_group="hooks", endpoints=[{"url": destination.url("/hook")}]
+    )
+    mock.call("PATCH", "/v2/topics/hooks", {"headers": {"x-source": "webhooks"}})
+
+    [response] = client.message.publish(url_group="hooks", body="event")
+    message = client.message.get(response.message_id)
+    mock.settle()
+
+    [delivery] = destination.received("/hook")
+    assert delivery.headers["x-source"] == "webhooks"
+    assert message.headers == {"X-Source": ["webhooks"]}
+
+
 def test_a_schedule_fires_on_its_cron_with_the_schedule_id_header(
     client: QStash, mock: MockControl, destination: Destination
 ) -> None:

@@ -66,34 +66,61 @@ test("a flow control key shows up in the api with its limits", async () => {
   assert.equal(destination.received().length, 3);
 });
 
-test(
-  "flow control pause, resume, pin, unpin and resetRate",
-  {
-    todo:
-      "TODO: POST /v2/flowControl/{key}/pause, /resume, /pin, /unpin and /resetRate " +
-      "answer 405: the mock serves only GET on flow control",
-  },
-  async () => {
-    await client.publish({
-      url: destination.url("/fc"),
-      body: "x",
-      flowControl: { key: "tenant-2", rate: 10 },
-      delay: "1h",
-    });
+test("a paused flow control key holds its messages until resumed", async () => {
+  await client.publish({
+    url: destination.url("/held"),
+    body: "x",
+    flowControl: { key: "tenant-3", parallelism: 1 },
+    delay: 10,
+  });
 
-    await client.flowControl.pause("tenant-2");
-    const paused = (await client.flowControl.get("tenant-2")).isPaused;
-    await client.flowControl.resume("tenant-2");
-    await client.flowControl.pin("tenant-2", { parallelism: 5 });
-    const pinned = await client.flowControl.get("tenant-2");
-    await client.flowControl.unpin("tenant-2", { parallelism: true });
-    await client.flowControl.resetRate("tenant-2");
-    const after = await client.flowControl.get("tenant-2");
+  await client.flowControl.pause("tenant-3");
+  await mock.advance("1m");
+  const held = await client.flowControl.get("tenant-3");
+  const deliveredWhilePaused = destination.received("/held").length;
+  await client.flowControl.resume("tenant-3");
+  await mock.settle();
 
-    assert.equal(paused, true);
-    assert.equal(pinned.isPinnedParallelism, true);
-    assert.equal(after.isPaused, false);
-    assert.equal(after.isPinnedParallelism, false);
-    assert.equal(after.rateCount, 0);
-  },
-);
+  assert.equal(held.isPaused, true);
+  assert.equal(held.waitListSize, 1);
+  assert.equal(deliveredWhilePaused, 0);
+  assert.equal(destination.received("/held").length, 1);
+});
+
+test("flow control pause, resume, pin, unpin and resetRate", async () => {
+  await client.publish({
+    url: destination.url("/fc"),
+    body: "x",
+    flowControl: { key: "tenant-2", rate: 10 },
+    delay: "1h",
+  });
+
+  await client.flowControl.pause("tenant-2");
+  const paused = (await client.flowControl.get("tenant-2")).isPaused;
+  await client.flowControl.resume("tenant-2");
+  await client.flowControl.pin("tenant-2", { parallelism: 5, rate: 2, period: 30 });
+  const pinned = await client.flowControl.get("tenant-2");
+  await client.flowControl.unpin("tenant-2", { parallelism: true });
+  await client.flowControl.resetRate("tenant-2");
+  const after = await client.flowControl.get("tenant-2");
+
+  assert.equal(paused, true);
+  assert.equal(pinned.isPinnedParallelism, true);
+  assert.equal(pinned.isPinnedRate, true);
+  assert.deepEqual(
+    [pinned.parallelismMax, pinned.rateMax, pinned.ratePeriod],
+    [5, 2, 30],
+  );
+  assert.equal(after.isPaused, false);
+  assert.equal(after.isPinnedParallelism, false);
+  assert.equal(after.isPinnedRate, true);
+  assert.equal(after.rateCount, 0);
+});
+
+test("managing an unknown flow control key is a 404", async () => {
+  await assert.rejects(client.flowControl.pause("never-used"), (error) => {
+    assert.equal(error.status, 404);
+    assert.match(error.message, /never-used/);
+    return true;
+  });
+});
