@@ -24,10 +24,11 @@ pub(super) fn route(
     path: &str,
 ) -> Result<HttpResponse, ApiError> {
     let rest = path.strip_prefix("/v2/flowControl").unwrap_or_default();
-    match request.method {
-        Method::GET => get(shared, request, path, rest),
-        Method::POST if rest.len() > 1 => manage(shared, request, &rest[1..]),
-        _ => Err(ApiError::method_not_allowed(&request.method, path)),
+    let key_and_action = rest.strip_prefix('/').filter(|r| !r.is_empty());
+    match (&request.method, key_and_action) {
+        (&Method::GET, _) => get(shared, request, path, rest),
+        (&Method::POST, Some(key_and_action)) => manage(shared, request, key_and_action),
+        (method, _) => Err(ApiError::method_not_allowed(method, path)),
     }
 }
 
