@@ -162,6 +162,7 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
         Sizes::full()
     };
     let binaries = build_release()?;
+    let machine = system::Machine::describe();
     let started = Instant::now();
 
     let results = measure_all(&binaries, &sizes)?;
@@ -173,7 +174,7 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
     };
 
     let document = report::Document {
-        machine: system::Machine::describe(),
+        machine,
         quick: options.quick,
         sizes,
         results,

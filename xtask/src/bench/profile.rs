@@ -222,7 +222,8 @@ fn parse_perf_report(text: &str) -> Vec<HotSpot> {
         .filter_map(|line| {
             let (percent, rest) = line.trim_start().split_once('%')?;
             let percent = percent.parse::<f64>().ok()?;
-            let fields: Vec<&str> = rest.split_whitespace().collect();
+            // Columns perf has nothing for (such as a source line) print as `-`.
+            let fields: Vec<&str> = rest.split_whitespace().filter(|f| *f != "-").collect();
             let function = match fields.as_slice() {
                 [object] => (*object).to_owned(),
                 [object, _kind, symbol @ ..] => format!("{} ({object})", symbol.join(" ")),
@@ -325,7 +326,7 @@ mod tests {
     fn perf_lines_give_the_share_the_symbol_and_the_object() {
         let report = "# Overhead  Shared Object\n\
                       \x20    47.01%  [kernel.kallsyms]\n\
-                      \x20     7.18%  xtask  [.] sha2::sha256::x86::digest_blocks\n";
+                      \x20     7.18%  xtask  [.] sha2::sha256::x86::digest_blocks  -  -\n";
 
         let spots = parse_perf_report(report);
 

@@ -151,13 +151,19 @@ fn simulation_goal(results: &Results, stack: Stack) -> Goal {
         .iter()
         .find(|run| run.stack == stack && run.messages == GOAL_MESSAGES);
     let (measured, status) = match run {
-        Some(run) => (
-            format!(
-                "{:.2} s ({:.2} s publish + {:.2} s run)",
+        Some(run) => {
+            let floor = match (stack, &results.delivery.plain) {
+                (Stack::Full, Some(plain)) => {
+                    format!("; HTTP floor {:.1} s", http_floor_seconds(run, plain))
+                }
+                _ => String::new(),
+            };
+            let words = format!(
+                "{:.2} s ({:.2} s publish + {:.2} s run{floor})",
                 run.total_seconds, run.publish_seconds, run.run_seconds
-            ),
-            status(run.total_seconds < 5.0),
-        ),
+            );
+            (words, status(run.total_seconds < 5.0))
+        }
         None => ("not run at this size".to_owned(), Status::NotMeasured),
     };
     Goal {
@@ -253,11 +259,13 @@ pub(crate) fn markdown(document: &Document) -> String {
     );
     let _ = writeln!(
         out,
-        "Machine: {} · {} cores · {:.1} GiB memory · Linux {}. Run took {:.0} s{}.\n",
+        "Machine: {} · {} cores · {:.1} GiB memory · Linux {} · load average {} at the\n\
+         start. Run took {:.0} s{}.\n",
         machine.cpu,
         machine.cores,
         machine.memory_gib,
         machine.kernel,
+        machine.load_average,
         document.wall_seconds,
         if document.quick {
             " (quick mode: small sizes)"

@@ -39,6 +39,9 @@ pub(crate) struct Machine {
     pub(crate) memory_gib: f64,
     /// The kernel, from `/proc/sys/kernel/osrelease`.
     pub(crate) kernel: String,
+    /// The 1, 5 and 15 minute load averages, from `/proc/loadavg`; other work on a
+    /// shared machine shows here.
+    pub(crate) load_average: String,
 }
 
 impl Machine {
@@ -54,7 +57,16 @@ impl Machine {
         let memory_gib = kib_field(&meminfo, "MemTotal:") as f64 / (1024.0 * 1024.0);
         let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
             .map_or_else(|_| "unknown".to_owned(), |text| text.trim().to_owned());
+        let load_average = std::fs::read_to_string("/proc/loadavg")
+            .map(|text| {
+                text.split_whitespace()
+                    .take(3)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .unwrap_or_else(|_| "unknown".to_owned());
         Machine {
+            load_average,
             cpu,
             cores: std::thread::available_parallelism().map_or(1, usize::from),
             memory_gib,
