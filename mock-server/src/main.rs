@@ -119,7 +119,9 @@ fn parse_plan(value: &str) -> Result<Plan, String> {
 }
 
 fn parse_spelling(value: &str) -> Result<CancelledSpelling, String> {
-    value.parse::<CancelledSpelling>().map_err(|e| e.to_string())
+    value
+        .parse::<CancelledSpelling>()
+        .map_err(|e| e.to_string())
 }
 
 fn parse_signature_time(value: &str) -> Result<SignatureTime, String> {

@@ -1,7 +1,7 @@
 //! `GET` and `DELETE /v2/messages/{id}` and bulk cancel, `DELETE /v2/messages`.
 
-use super::error::ApiError;
 use super::bulk_actions::filter_of;
+use super::error::ApiError;
 use super::query::{value, values};
 use super::{json, views, ApiRequest, HttpResponse};
 use crate::engine::Message;
@@ -76,8 +76,7 @@ fn cancel_many(shared: &Arc<Shared>, request: &ApiRequest) -> Result<HttpRespons
         .filter(|id| engine.cancel(now, id).is_ok())
         .count();
     if value(&pairs, "async") == Some("true") {
-        let action =
-            engine.record_bulk_action(now, "cancel", filter_of(&pairs), cancelled as u64);
+        let action = engine.record_bulk_action(now, "cancel", filter_of(&pairs), cancelled as u64);
         let body = serde_json::json!({ "actionId": action.action_id });
         return Ok(json(StatusCode::OK, &body));
     }

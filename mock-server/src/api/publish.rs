@@ -70,8 +70,16 @@ pub(super) fn publish_routed(
         caller_ip: Some(request.peer.ip().to_string()),
     };
 
-    let (status, body) = send(&mut shared.engine(), now, publish, routing)?;
-    shared.wake.notify_one();
+    let mut engine = shared.engine();
+    let next_before = engine.next_due_at();
+    let (status, body) = send(&mut engine, now, publish, routing)?;
+    let next_after = engine.next_due_at();
+    drop(engine);
+    // Wake the driver only when the earliest due work changed; a publish delayed past
+    // work already scheduled needs no new look.
+    if next_after != next_before {
+        shared.wake.notify_one();
+    }
     Ok(json(status, &body))
 }
 

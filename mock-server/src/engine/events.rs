@@ -4,7 +4,7 @@ use super::dlq::RecordedResponse;
 use super::message::{Message, OrderKey};
 use crate::rules::{IgnoredHeader, RetryDelay};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// One thing that happened, at one instant of the mock's clock.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -216,11 +216,11 @@ pub(crate) struct EventLog {
     #[serde(with = "crate::engine::serde_util::pairs")]
     entries: BTreeMap<EventKey, Event>,
     recorded: u64,
-    #[serde(default)]
-    created: BTreeMap<String, Message>,
-    /// By `{message id}/{retried}`.
-    #[serde(default)]
-    answers: BTreeMap<String, RecordedResponse>,
+    #[serde(default, with = "crate::engine::serde_util::sorted")]
+    created: HashMap<String, Message>,
+    /// By message id, then `Upstash-Retried` of the attempt.
+    #[serde(default, with = "crate::engine::serde_util::sorted")]
+    answers: HashMap<String, BTreeMap<u32, RecordedResponse>>,
 }
 
 impl EventLog {
@@ -274,12 +274,19 @@ impl EventLog {
         retried: u32,
         answer: RecordedResponse,
     ) {
-        self.answers
-            .insert(format!("{message_id}/{retried}"), answer);
+        match self.answers.get_mut(message_id) {
+            Some(answers) => {
+                answers.insert(retried, answer);
+            }
+            None => {
+                let answers = BTreeMap::from([(retried, answer)]);
+                self.answers.insert(message_id.to_owned(), answers);
+            }
+        }
     }
 
     /// The answer of a failed attempt, when there was one.
     pub(crate) fn answer(&self, message_id: &str, retried: u32) -> Option<&RecordedResponse> {
-        self.answers.get(&format!("{message_id}/{retried}"))
+        self.answers.get(message_id)?.get(&retried)
     }
 }

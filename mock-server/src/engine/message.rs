@@ -88,6 +88,10 @@ pub struct Message {
     /// The body, sent unchanged.
     #[serde(with = "crate::engine::serde_util::b64")]
     pub body: Bytes,
+    /// The body's SHA-256 as signatures carry it, computed at the first attempt and kept
+    /// for the retries; empty until then.
+    #[serde(skip)]
+    pub body_hash: String,
     /// Retries after the first attempt.
     pub max_retries: u32,
     /// `Upstash-Retry-Delay`, when given.

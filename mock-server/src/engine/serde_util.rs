@@ -50,3 +50,31 @@ pub(crate) mod pairs {
         Ok(pairs.into_iter().collect())
     }
 }
+
+/// Hash maps written in key order, so exported state is the same whatever the hash
+/// map's iteration order.
+pub(crate) mod sorted {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::collections::{BTreeMap, HashMap};
+    use std::hash::Hash;
+
+    pub(crate) fn serialize<K, V, S>(map: &HashMap<K, V>, serializer: S) -> Result<S::Ok, S::Error>
+    where
+        K: Serialize + Ord,
+        V: Serialize,
+        S: Serializer,
+    {
+        let ordered: BTreeMap<&K, &V> = map.iter().collect();
+        ordered.serialize(serializer)
+    }
+
+    pub(crate) fn deserialize<'de, K, V, D>(deserializer: D) -> Result<HashMap<K, V>, D::Error>
+    where
+        K: Deserialize<'de> + Eq + Hash + Ord,
+        V: Deserialize<'de>,
+        D: Deserializer<'de>,
+    {
+        let ordered = BTreeMap::<K, V>::deserialize(deserializer)?;
+        Ok(ordered.into_iter().collect())
+    }
+}

@@ -9,7 +9,7 @@ use super::ids;
 use super::message::{CallbackSpec, Message, MessageKind, MessageState, OrderKey, Routing};
 use super::publish::{PublishRequest, PublishSettings, Published};
 use crate::rules::{choose_retry_delay, format_duration_ms};
-use crate::signing::{sign_claims, SignatureClaims};
+use crate::signing::{body_hash, sign_claims, SignatureClaims};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use bytes::Bytes;
@@ -83,7 +83,8 @@ pub struct Engine {
     origins: u64,
     /// Messages derived from each origin so far.
     derived: BTreeMap<u64, u32>,
-    messages: BTreeMap<String, Message>,
+    #[serde(with = "super::serde_util::sorted")]
+    messages: HashMap<String, Message>,
     #[serde(with = "super::serde_util::pairs")]
     due: BTreeMap<DueKey, Work>,
     #[serde(with = "super::serde_util::pairs")]
@@ -116,7 +117,7 @@ impl Engine {
             rotations: 0,
             origins: 0,
             derived: BTreeMap::new(),
-            messages: BTreeMap::new(),
+            messages: HashMap::new(),
             due: BTreeMap::new(),
             dlq: BTreeMap::new(),
             dlq_index: HashMap::new(),
@@ -232,6 +233,7 @@ impl Engine {
             method: settings.method.clone().unwrap_or_else(|| "POST".to_owned()),
             headers: message_headers(&settings),
             body: request.body,
+            body_hash: String::new(),
             max_retries: settings.retries.unwrap_or(self.config.default_retries),
             retry_delay: settings.retry_delay.clone(),
             timeout_ms: self.attempt_timeout(settings.timeout_ms),
@@ -416,11 +418,15 @@ impl Engine {
             .filter(|message| message.state != MessageState::CancelRequested)
     }
 
-    /// Every message the engine still holds, by id.
+    /// Every message the engine still holds, in the order they were created.
     pub fn messages(&self) -> impl Iterator<Item = &Message> {
-        self.messages
+        let mut held: Vec<&Message> = self
+            .messages
             .values()
             .filter(|message| message.state != MessageState::CancelRequested)
+            .collect();
+        held.sort_by_key(|message| message.order);
+        held.into_iter()
     }
 
     /// Cancels a message: it gets no further attempt and never reaches the DLQ.
@@ -730,12 +736,22 @@ impl Engine {
         message.next_delivery_at = None;
 
         let jti = ids::jwt_id(seed, message_id, message.retried);
-        let mut claims =
-            SignatureClaims::for_delivery(&message.url, &message.body, key.at / 1000, &jti);
-        if signature_time == SignatureTime::ReceiverSafe {
-            claims.iat = key.at.min(wall_ms) / 1000;
-            claims.exp = key.at.max(wall_ms) / 1000 + 300;
+        if message.body_hash.is_empty() {
+            message.body_hash = body_hash(&message.body);
         }
+        let (issued, expiring) = match signature_time {
+            SignatureTime::ReceiverSafe => (key.at.min(wall_ms), key.at.max(wall_ms)),
+            SignatureTime::Virtual => (key.at, key.at),
+        };
+        let claims = SignatureClaims {
+            iss: "Upstash".to_owned(),
+            sub: message.url.clone(),
+            exp: expiring / 1000 + 300,
+            nbf: 0,
+            iat: issued / 1000,
+            jti,
+            body: message.body_hash.clone(),
+        };
         let signature = sign_claims(&signing_key, &claims);
         let mut headers = vec![
             ("Upstash-Message-Id".to_owned(), message.message_id.clone()),
@@ -919,6 +935,7 @@ impl Engine {
             method: spec.method.clone().unwrap_or_else(|| "POST".to_owned()),
             headers,
             body: Bytes::from(body),
+            body_hash: String::new(),
             max_retries: spec.retries.unwrap_or(source.max_retries),
             retry_delay: spec.retry_delay.clone(),
             timeout_ms: spec

@@ -25,10 +25,10 @@ pub use self::{
         choose_retry_delay, default_backoff_ms, DelayRule, IgnoredHeader, RetryDelay,
         MAX_RETRY_DELAY_MS, RETRY_AFTER_HEADERS, RETRY_DELAY_HEADER,
     },
+    cron::{Cron, CronError},
     duration::{
         format_duration_ms, parse_go_duration, parse_human_duration, parse_upstash_duration,
         DurationError,
     },
-    cron::{Cron, CronError},
     expr::{ExprError, RetryDelayExpr, MAX_NESTING},
 };
