@@ -8,7 +8,7 @@ use super::events::{DlqReason, Event, EventKind, EventLog, NextRetry};
 use super::ids;
 use super::message::{CallbackSpec, Message, MessageKind, MessageState, OrderKey, Routing};
 use super::publish::{PublishRequest, PublishSettings, Published};
-use crate::rules::{choose_retry_delay, format_duration_ms};
+use crate::rules::{choose_retry_delay, format_duration_ms, RetryDelay};
 use crate::signing::{body_hash, sign_claims, SignatureClaims};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
@@ -326,8 +326,30 @@ impl Engine {
             self.message_left(now, &message);
             return;
         }
-        let message = message.clone();
         let response = recorded_response(&outcome);
+        let plain_retry = !(200..300).contains(&response.status)
+            && !is_non_retryable(&outcome)
+            && message.retried < message.max_retries
+            && message.callback.is_none()
+            && message.routing.flow_control.is_none();
+        if plain_retry {
+            // The common case, a retry with no callback and no flow control to tell,
+            // needs no copy of the message.
+            let (order, retried) = (message.order, message.retried);
+            let delay = choose_retry_delay(
+                retried,
+                message.retry_delay.as_ref(),
+                &response.headers,
+                now,
+            );
+            let message_id = message.message_id.clone();
+            if response.status != 0 {
+                self.events.remember_answer(&message_id, retried, response);
+            }
+            self.retry_later(now, order, message_id, retried, delay, &outcome);
+            return;
+        }
+        let message = message.clone();
         self.attempt_ended(now, &message);
         if !(200..300).contains(&response.status) && response.status != 0 {
             self.events
@@ -382,14 +404,37 @@ impl Engine {
             &response.headers,
             now,
         );
+        let message_id = message.message_id.clone();
+        self.retry_later(
+            now,
+            message.order,
+            message_id,
+            message.retried,
+            delay,
+            &outcome,
+        );
+        self.publish_callback(now, &message, &response);
+    }
+
+    /// Records a failed attempt and schedules the next one after `delay`.
+    fn retry_later(
+        &mut self,
+        now: u64,
+        order: OrderKey,
+        message_id: String,
+        retried: u32,
+        delay: RetryDelay,
+        outcome: &AttemptOutcome,
+    ) {
+        let (status, error) = describe_failure(outcome);
         let at = now.saturating_add(delay.delay_ms);
         let explanation = delay.rule.explain(delay.delay_ms);
         self.record(
-            message.order,
+            order,
             now,
             EventKind::AttemptFailed {
-                message_id: message.message_id.clone(),
-                retried: message.retried,
+                message_id: message_id.clone(),
+                retried,
                 status,
                 error,
                 next_retry: Some(NextRetry {
@@ -399,16 +444,12 @@ impl Engine {
                 }),
             },
         );
-        self.publish_callback(now, &message, &response);
-        if let Some(stored) = self.messages.get_mut(&message.message_id) {
+        if let Some(stored) = self.messages.get_mut(&message_id) {
             stored.retried += 1;
             stored.state = MessageState::Retry;
             stored.next_delivery_at = Some(at);
         }
-        let work = Work::Deliver {
-            message_id: message.message_id,
-        };
-        self.schedule(at, message.order, 0, work);
+        self.schedule(at, order, 0, Work::Deliver { message_id });
     }
 
     /// A message the engine still holds (waiting, being attempted or retrying).
