@@ -93,6 +93,9 @@ pub struct Engine {
     dlq_index: HashMap<String, DlqKey>,
     last_dlq_key: Option<DlqKey>,
     dedup: BTreeMap<String, DedupRecord>,
+    /// How many dedup records trigger the next sweep of expired ones.
+    #[serde(default)]
+    dedup_sweep_at: usize,
     events: EventLog,
     #[serde(default)]
     pub(super) topics: super::topics::Topics,
@@ -123,6 +126,7 @@ impl Engine {
             dlq_index: HashMap::new(),
             last_dlq_key: None,
             dedup: BTreeMap::new(),
+            dedup_sweep_at: 0,
             events: EventLog::default(),
             topics: Default::default(),
             queues: Default::default(),
@@ -195,7 +199,7 @@ impl Engine {
         self.forget_expired_dedup(now);
 
         if let Some(key) = &dedup_key {
-            if let Some(record) = self.dedup.get(key) {
+            if let Some(record) = self.dedup.get(key).filter(|r| r.expires_at > now) {
                 let message_id = record.message_id.clone();
                 self.origins += 1;
                 let order = OrderKey {
@@ -483,9 +487,19 @@ impl Engine {
         };
         let order = message.order;
         let in_flight = message.state == MessageState::Active;
-        self.due.retain(
-            |_, work| !matches!(work, Work::Deliver { message_id: id } if id == message_id),
-        );
+        let scheduled = message
+            .next_delivery_at
+            .map(|at| DueKey { at, order, slot: 0 });
+        let is_this =
+            |work: &Work| matches!(work, Work::Deliver { message_id: id } if id == message_id);
+        // The delivery usually sits at the key the message records; look there first and
+        // scan the whole schedule only when it is elsewhere (held back by flow control).
+        match scheduled.and_then(|key| self.due.get(&key).filter(|w| is_this(w)).map(|_| key)) {
+            Some(key) => {
+                self.due.remove(&key);
+            }
+            None => self.due.retain(|_, work| !is_this(work)),
+        }
         if in_flight {
             if let Some(message) = self.messages.get_mut(message_id) {
                 message.state = MessageState::CancelRequested;
@@ -1043,7 +1057,13 @@ impl Engine {
     }
 
     fn forget_expired_dedup(&mut self, now: u64) {
+        // Lookups ignore expired records, so sweeping them is only about memory: doing it
+        // when the map has doubled keeps a publish O(log n) instead of O(n).
+        if self.dedup.len() < self.dedup_sweep_at {
+            return;
+        }
         self.dedup.retain(|_, record| record.expires_at > now);
+        self.dedup_sweep_at = (self.dedup.len() * 2).max(1024);
     }
 }
 
