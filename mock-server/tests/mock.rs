@@ -948,3 +948,57 @@ async fn unmet_expectations_fail_the_test_when_the_mock_is_dropped() {
 
     drop(mock);
 }
+
+#[tokio::test]
+async fn the_control_plane_lists_messages_in_flight_and_dlq_details() {
+    let (mock, api) = frozen_mock(Plan::Free).await;
+    let down = mock.sink("down").statuses(&[500]).create();
+    let later = mock.sink("later").create();
+    let failing = api.publish_ok(&down, &[("Upstash-Retries", "1")]).await;
+    let waiting = api
+        .publish_ok(
+            &later,
+            &[("Upstash-Delay", "1h"), ("Upstash-Label", "nightly")],
+        )
+        .await;
+    mock.settle().await;
+
+    let all = api.get("/__mock/messages").await.json;
+    let labelled = api.get("/__mock/messages?label=nightly").await.json;
+    let retrying = api.get("/__mock/messages?state=RETRY").await.json;
+    let clock = api.get("/__mock/clock").await.json;
+
+    let ids: Vec<&str> = all["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["messageId"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        vec![failing.as_str(), waiting.as_str()],
+        "oldest first"
+    );
+    assert_eq!(labelled["messages"][0]["messageId"], waiting.as_str());
+    assert_eq!(labelled["messages"].as_array().unwrap().len(), 1);
+    assert_eq!(retrying["messages"][0]["messageId"], failing.as_str());
+    assert_eq!(
+        retrying["messages"][0]["nextDeliveryAt"],
+        START + 12 * SECOND
+    );
+    assert_eq!(clock["messageCount"], 2);
+
+    mock.advance(Duration::from_millis(MINUTE)).await;
+    let dlq_id = mock.dlq()[0].dlq_id.clone();
+    let details = api.get(&format!("/__mock/dlq?dlqId={dlq_id}")).await.json;
+
+    let entry = &details["entries"][0];
+    assert_eq!(entry["messageId"], failing.as_str());
+    assert_eq!(entry["attempts"], 2);
+    assert_eq!(entry["reason"], "retriesExhausted");
+    assert_eq!(
+        entry["expiresAt"],
+        entry["enteredAt"].as_u64().unwrap() + 3 * DAY
+    );
+    assert_eq!(api.get("/__mock/clock").await.json["dlqCount"], 1);
+}
