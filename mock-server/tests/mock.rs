@@ -343,6 +343,16 @@ async fn a_non_retryable_answer_goes_straight_to_the_dlq() {
     assert_eq!(mock.sink_requests("fatal").len(), 1);
     let dlq = mock.dlq();
     assert_eq!(dlq[0].response.status, 489);
+    let names: Vec<&str> = dlq[0]
+        .response
+        .headers
+        .iter()
+        .map(|(n, _)| n.as_str())
+        .collect();
+    assert!(
+        names.contains(&"Upstash-Nonretryable-Error"),
+        "canonical names: {names:?}"
+    );
     assert_eq!(dlq[0].reason, qstash_mock::engine::DlqReason::NonRetryable);
 }
 

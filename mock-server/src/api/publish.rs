@@ -8,7 +8,7 @@ use super::{json, ApiRequest, HttpResponse};
 use crate::engine::{
     validate_name, CallbackSpec, Engine, PublishRequest, PublishSettings, Published, Routing,
 };
-use crate::rules::{parse_upstash_duration, RetryDelayExpr};
+use crate::rules::{canonical_header_name, parse_upstash_duration, RetryDelayExpr};
 use crate::server::shared::Shared;
 use http::StatusCode;
 use std::sync::Arc;
@@ -238,7 +238,7 @@ impl Settings<'_> {
         let upper = value.to_ascii_uppercase();
         if !METHODS.contains(&upper.as_str()) {
             return Err(ApiError::invalid(
-                &display_name(name),
+                &canonical_header_name(name),
                 format!("`{value}` is not one of GET, POST, PUT, PATCH or DELETE"),
             ));
         }
@@ -251,7 +251,7 @@ impl Settings<'_> {
         };
         value.parse::<u32>().map(Some).map_err(|_| {
             ApiError::invalid(
-                &display_name(name),
+                &canonical_header_name(name),
                 format!("`{value}` is not a whole number of retries (0 or more)"),
             )
         })
@@ -261,13 +261,13 @@ impl Settings<'_> {
         let Some(value) = self.get(name) else {
             return Ok(None);
         };
-        let expression =
-            RetryDelayExpr::parse(value).map_err(|e| ApiError::invalid(&display_name(name), e))?;
+        let expression = RetryDelayExpr::parse(value)
+            .map_err(|e| ApiError::invalid(&canonical_header_name(name), e))?;
         // Evaluate once now so an expression that can never give a delay is refused at
         // publish time rather than at the first failure.
         expression
             .eval(0)
-            .map_err(|e| ApiError::invalid(&display_name(name), e))?;
+            .map_err(|e| ApiError::invalid(&canonical_header_name(name), e))?;
         Ok(Some(expression))
     }
 
@@ -277,13 +277,13 @@ impl Settings<'_> {
         };
         parse_upstash_duration(value)
             .map(Some)
-            .map_err(|e| ApiError::invalid(&display_name(name), e))
+            .map_err(|e| ApiError::invalid(&canonical_header_name(name), e))
     }
 
     fn timeout(&self, name: &str) -> Result<Option<u64>, ApiError> {
         match self.duration(name)? {
             Some(0) => Err(ApiError::invalid(
-                &display_name(name),
+                &canonical_header_name(name),
                 "must be longer than 0s",
             )),
             other => Ok(other),
@@ -313,7 +313,7 @@ impl Settings<'_> {
             None | Some("false") => Ok(false),
             Some("true") => Ok(true),
             Some(other) => Err(ApiError::invalid(
-                &display_name(name),
+                &canonical_header_name(name),
                 format!("`{other}` is not true or false"),
             )),
         }
@@ -325,7 +325,7 @@ impl Settings<'_> {
         };
         if !(url.starts_with("http://") || url.starts_with("https://")) {
             return Err(ApiError::invalid(
-                &display_name(name),
+                &canonical_header_name(name),
                 format!("`{url}` must start with http:// or https://"),
             ));
         }
@@ -338,43 +338,6 @@ impl Settings<'_> {
             forward_headers: self.callback_headers(name),
         }))
     }
-}
-
-/// A header name in the canonical form Go's `net/http` gives it, which QStash shows in
-/// its message views: the first letter and each letter after a `-` upper case, the rest
-/// lower case (`x-trace-id` becomes `X-Trace-Id`). A name with a byte that is not a
-/// token character stays as it is, as in Go.
-pub(crate) fn canonical_header_name(name: &str) -> String {
-    let is_token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
-    if name.is_empty() || !name.bytes().all(is_token) {
-        return name.to_owned();
-    }
-    let mut upper = true;
-    name.chars()
-        .map(|c| {
-            let out = if upper {
-                c.to_ascii_uppercase()
-            } else {
-                c.to_ascii_lowercase()
-            };
-            upper = c == '-';
-            out
-        })
-        .collect()
-}
-
-/// `upstash-retry-delay` as QStash documents it: `Upstash-Retry-Delay`.
-fn display_name(name: &str) -> String {
-    name.split('-')
-        .map(|part| {
-            let mut chars = part.chars();
-            match chars.next() {
-                Some(first) => first.to_ascii_uppercase().to_string() + chars.as_str(),
-                None => String::new(),
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("-")
 }
 
 #[cfg(test)]

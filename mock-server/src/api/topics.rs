@@ -3,9 +3,9 @@
 //! `{"headers": {...}}` for the group's default headers.
 
 use super::error::ApiError;
-use super::publish::canonical_header_name;
 use super::{json, ApiRequest, HttpResponse};
 use crate::engine::{Endpoint, RemoveEndpoint};
+use crate::rules::canonical_header_name;
 use crate::server::shared::Shared;
 use http::{Method, StatusCode};
 use serde::Deserialize;

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 pub struct RecordedResponse {
     /// The status, or 0 when there was no answer (timeout or connection error).
     pub status: u16,
-    /// Response headers, names lower-cased.
+    /// Response headers, names in canonical form (`Retry-After`).
     pub headers: Vec<(String, String)>,
     /// The response body, or the error text when there was no answer.
     #[serde(with = "crate::engine::serde_util::b64")]

@@ -8,7 +8,7 @@ use super::events::{DlqReason, Event, EventKind, EventLog, NextRetry};
 use super::ids;
 use super::message::{CallbackSpec, Message, MessageKind, MessageState, OrderKey, Routing};
 use super::publish::{PublishRequest, PublishSettings, Published};
-use crate::rules::{choose_retry_delay, format_duration_ms, RetryDelay};
+use crate::rules::{canonical_header_name, choose_retry_delay, format_duration_ms, RetryDelay};
 use crate::signing::{body_hash, sign_claims, SignatureClaims};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
@@ -1143,11 +1143,17 @@ fn deduplication_key(request: &PublishRequest) -> Option<String> {
     Some(format!("content-{}", bs58::encode(digest).into_string()))
 }
 
+/// What an attempt produced, as the DLQ, logs and callbacks show it: header names in
+/// the canonical form QStash's Go servers give them (`Retry-After`, `Content-Type`).
 fn recorded_response(outcome: &AttemptOutcome) -> RecordedResponse {
     match outcome {
         AttemptOutcome::Response(response) => RecordedResponse {
             status: response.status,
-            headers: response.headers.clone(),
+            headers: response
+                .headers
+                .iter()
+                .map(|(name, value)| (canonical_header_name(name), value.clone()))
+                .collect(),
             body: response.body.clone(),
         },
         AttemptOutcome::Timeout => RecordedResponse {

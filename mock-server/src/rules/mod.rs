@@ -19,6 +19,7 @@ pub mod backoff;
 pub mod cron;
 pub mod duration;
 pub mod expr;
+pub mod header;
 
 pub use self::{
     backoff::{
@@ -31,4 +32,5 @@ pub use self::{
         DurationError,
     },
     expr::{ExprError, RetryDelayExpr, MAX_NESTING},
+    header::canonical_header_name,
 };
