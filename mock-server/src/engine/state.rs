@@ -376,9 +376,9 @@ impl Engine {
             return;
         }
 
-        let (status, error) = describe_failure(&outcome);
         let non_retryable = is_non_retryable(&outcome);
         if non_retryable || message.retried >= message.max_retries {
+            let (status, error) = describe_failure(&outcome);
             self.record(
                 message.order,
                 now,
